@@ -1,0 +1,40 @@
+using AirflowAspire.Tests.Fixtures;
+
+namespace AirflowAspire.Tests.Dragonfly;
+
+/// <summary>
+/// A bad Dragonfly setting stops the AppHost at start with the setting's name and the fix.
+/// </summary>
+public sealed class DragonflySettingsTests
+{
+    [Theory]
+    [InlineData("--Dragonfly:Threads=0", "Dragonfly:Threads = '0'")]
+    [InlineData("--Dragonfly:MaxMemoryMiB=300", "Dragonfly:MaxMemoryMiB = '300'")]
+    [InlineData("--Dragonfly:ImageTag=v1.38.1", "Dragonfly:ImageTag = 'v1.38.1'")]
+    [InlineData("--Dragonfly:ImageTag=latest", "Dragonfly:ImageTag = 'latest'")]
+    [InlineData("--Dragonfly:Executable=/nonexistent/dragonfly", "Dragonfly:Executable = '/nonexistent/dragonfly'")]
+    public async Task Invalid_setting_stops_the_AppHost_naming_it(string argument, string expected)
+    {
+        var exception = await Assert.ThrowsAnyAsync<Exception>(() => AppHostModel.BuildAsync(argument));
+
+        var invalid = Assert.IsType<InvalidOperationException>(exception.GetBaseException());
+        Assert.StartsWith($"Setting {expected} is not valid: expected ", invalid.Message);
+    }
+
+    [Fact]
+    public async Task Memory_below_256_MiB_per_thread_says_what_the_thread_count_needs()
+    {
+        var exception = await Assert.ThrowsAnyAsync<Exception>(() => AppHostModel.BuildAsync("--Dragonfly:MaxMemoryMiB=300"));
+
+        Assert.Contains("at least 256 MiB per thread (512 for 2 threads)", exception.GetBaseException().Message);
+    }
+
+    [Fact]
+    public async Task Newer_release_tag_is_accepted()
+    {
+        var app = await AppHostModel.BuildAsync("--Dragonfly:ImageTag=v1.41.0");
+
+        var image = app.Resource<AirflowAspire.AppHost.Dragonfly.DragonflyResource>("dragonfly").Annotations.OfType<ContainerImageAnnotation>().Single();
+        Assert.Equal("v1.41.0", image.Tag);
+    }
+}

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AirflowAspire.Tests.Fixtures;
+
+/// <summary>
+/// The AppHost's model, built (not started) through <see cref="DistributedApplicationTestingBuilder"/>
+/// with the given settings, and ways to resolve what a resource would be started with.
+/// </summary>
+public static class AppHostModel
+{
+    /// <summary>Path of the Dragonfly stand-in built beside the tests.</summary>
+    public static string DragonflyStandIn { get; } = Path.Combine(AppContext.BaseDirectory, "DragonflyStandIn");
+
+    /// <summary>Builds the model without running it: nothing is started.</summary>
+    /// <remarks>
+    /// Once its model is built, the AppHost's entry point goes on to <c>Run()</c> in the background.
+    /// Pointing DCP at a path that does not exist makes that start fail at once, so a model test
+    /// starts no process. The app is not disposed by the tests: disposing a host whose start failed
+    /// either waits out the 30 s shutdown timeout or, racing the failed start, throws from
+    /// Host.StopAsync. Nothing of it runs, so nothing is left behind.
+    /// </remarks>
+    public static async Task<DistributedApplication> BuildAsync(params string[] args)
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            [.. args, "--DcpPublisher:CliPath=/nonexistent/dcp"], TestContext.Current.CancellationToken);
+        return builder.Build();
+    }
+
+    public static T Resource<T>(this DistributedApplication app, string name) where T : IResource
+        => app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<T>().Single(r => r.Name == name);
+
+    /// <summary>Gives a resource's endpoint the address and port DCP would allocate at start.</summary>
+    public static void AllocateEndpoint(this IResourceWithEndpoints resource, string name, int port, int? targetPort = null)
+    {
+        var annotation = resource.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == name);
+        annotation.AllocatedEndpoint = new AllocatedEndpoint(annotation, "localhost", port, targetPortExpression: (targetPort ?? port).ToString());
+    }
+
+    /// <summary>The environment the resource's process would get, every reference resolved.</summary>
+    public static async Task<IReadOnlyDictionary<string, string>> EnvironmentAsync(this DistributedApplication app, IResource resource)
+    {
+        var result = await ExecutionConfigurationBuilder.Create(resource).WithEnvironmentVariablesConfig()
+            .BuildAsync(app.Services.GetRequiredService<DistributedApplicationExecutionContext>(), NullLogger.Instance, TestContext.Current.CancellationToken);
+        return result.EnvironmentVariables.ToDictionary();
+    }
+
+    /// <summary>The command-line arguments the resource's process would get, every reference resolved.</summary>
+    public static async Task<IReadOnlyList<string>> ArgumentsAsync(this DistributedApplication app, IResource resource)
+    {
+        var result = await ExecutionConfigurationBuilder.Create(resource).WithArgumentsConfig()
+            .BuildAsync(app.Services.GetRequiredService<DistributedApplicationExecutionContext>(), NullLogger.Instance, TestContext.Current.CancellationToken);
+        return result.Arguments.Select(a => a.Value).ToList();
+    }
+
+    public static async Task<string> ResolveAsync(this ReferenceExpression expression)
+        => await expression.GetValueAsync(TestContext.Current.CancellationToken)
+           ?? throw new InvalidOperationException($"'{expression.ValueExpression}' resolved to null");
+}

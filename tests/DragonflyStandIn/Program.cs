@@ -1,0 +1,59 @@
+using Garnet;
+
+// Accepts Dragonfly's command line and environment as Dragonfly v1.40.1 does at start-up
+// (see shared/reference/dragonfly-facts.md): --name=value flags, the password from
+// DFLY_requirepass, an abort on any other DFLY_ variable, and an exit when --maxmemory is
+// below 256 MiB per proactor thread. Then it serves the Redis protocol with Garnet.
+const long MinimumBytesPerThread = 256L * 1024 * 1024;
+string[] known = ["logtostderr", "port", "bind", "proactor_threads", "maxmemory", "version_check", "dbfilename", "dir", "snapshot_cron"];
+
+var flags = new Dictionary<string, string>();
+foreach (var arg in args)
+{
+    var pair = arg.TrimStart('-').Split('=', 2);
+    if (!arg.StartsWith("--", StringComparison.Ordinal) || !known.Contains(pair[0]))
+    {
+        Console.Error.WriteLine($"ERROR: Unknown command line argument '{arg}'");
+        return 1;
+    }
+    flags[pair[0]] = pair.Length > 1 ? pair[1] : "true";
+}
+
+foreach (var name in Environment.GetEnvironmentVariables().Keys.Cast<string>().Where(n => n.StartsWith("DFLY_", StringComparison.Ordinal)))
+{
+    if (name != "DFLY_requirepass")
+    {
+        Console.Error.WriteLine($"ERROR: Unknown environment variable {name}");
+        return 1;
+    }
+}
+
+var threads = int.Parse(flags.GetValueOrDefault("proactor_threads", "1"));
+var maxMemory = long.Parse(flags.GetValueOrDefault("maxmemory", "0"));
+if (maxMemory != 0 && maxMemory < threads * MinimumBytesPerThread)
+{
+    Console.Error.WriteLine($"There are {threads} threads, so {threads * MinimumBytesPerThread} are required. Exiting...");
+    return 1;
+}
+
+var garnetArgs = new List<string>
+{
+    "--port", flags.GetValueOrDefault("port", "6379"),
+    "--bind", flags.GetValueOrDefault("bind", "127.0.0.1"),
+    "--lua", "true",
+};
+var password = Environment.GetEnvironmentVariable("DFLY_requirepass");
+if (!string.IsNullOrEmpty(password))
+{
+    garnetArgs.AddRange(["--auth", "Password", "--password", password]);
+}
+
+using var server = new GarnetServer([.. garnetArgs]);
+server.Start();
+Console.WriteLine($"Dragonfly stand-in (Garnet) listening on {flags.GetValueOrDefault("bind", "127.0.0.1")}:{flags.GetValueOrDefault("port", "6379")}");
+
+var stop = new TaskCompletionSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };
+AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.TrySetResult();
+await stop.Task;
+return 0;
