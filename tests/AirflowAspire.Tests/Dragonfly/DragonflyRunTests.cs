@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using AirflowAspire.Tests.Fixtures;
+
+namespace AirflowAspire.Tests.Dragonfly;
+
+/// <summary>
+/// The AppHost run for real by DCP, as <c>dotnet run --project AppHost</c> runs it.
+/// </summary>
+public sealed class DragonflyRunTests
+{
+    private static readonly TimeSpan StartBound = TimeSpan.FromSeconds(60);
+    private static readonly string[] TerminalStates = ["Finished", "Exited", "FailedToStart"];
+
+    [Fact]
+    public async Task Local_binary_becomes_healthy_and_the_Verifier_tells_a_stand_in_from_Dragonfly()
+    {
+        await using var app = await RunningAppHost.StartAsync(StartBound, $"--Dragonfly:Executable={AppHostModel.DragonflyStandIn}");
+
+        await app.WaitForHealthyAsync("dragonfly", StartBound);
+        var verifier = await app.WaitForStateAsync("verifier", StartBound, TerminalStates);
+
+        // The stand-in answers authenticated commands but is Garnet, not Dragonfly: the Verifier must say so.
+        Assert.Equal(1, verifier.Snapshot.ExitCode);
+        Assert.Contains(app.Log("verifier"), line => line.Contains("is not Dragonfly", StringComparison.Ordinal));
+        Assert.DoesNotContain(app.Log("dragonfly"), line => line.Contains("ERROR", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Without_a_container_engine_Dragonfly_says_what_is_missing_and_how_to_fix_it()
+    {
+        if (ContainerEngineRuns())
+        {
+            Assert.Skip("A container engine runs on this machine (`docker info` succeeded); this test covers machines without one.");
+        }
+
+        // As under `dotnet run`: do not wait 30 s for an engine that is not there.
+        await using var app = await RunningAppHost.StartAsync(StartBound, "--DcpPublisher:ContainerRuntimeInitializationTimeout=00:00:00");
+
+        await app.WaitForLogAsync("dragonfly", "no container engine is running", StartBound);
+        var line = app.Log("dragonfly").First(l => l.Contains("no container engine", StringComparison.Ordinal));
+        Assert.Contains("--Dragonfly:Executable=", line);
+        Assert.Contains("start Docker or Podman", line);
+        var verifier = await app.WaitForStateAsync("verifier", StartBound, TerminalStates);
+        Assert.Equal("FailedToStart", verifier.Snapshot.State?.Text);
+    }
+
+    private static bool ContainerEngineRuns()
+    {
+        try
+        {
+            using var docker = Process.Start(new ProcessStartInfo("docker", "info") { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            return docker.WaitForExit(TimeSpan.FromSeconds(20)) && docker.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false; // No docker client at all.
+        }
+    }
+}
