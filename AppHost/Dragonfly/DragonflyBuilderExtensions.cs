@@ -1,8 +1,6 @@
 using AirflowAspire.AppHost.Dragonfly;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;
 
@@ -122,8 +120,8 @@ public static class DragonflyBuilderExtensions
             // Dragonfly's documentation recommends unlimited locked memory for its io_uring engine.
             .WithContainerRuntimeArgs("--ulimit", "memlock=-1");
 
-        ExplainMissingContainerEngine(builder, resource);
-        return builder.CreateResourceBuilder<IDragonflyResource>(resource);
+        return builder.CreateResourceBuilder<IDragonflyResource>(resource)
+            .ExplainState(ResourceStateExplanations.RuntimeUnhealthy, MissingContainerEngineMessage);
     }
 
     private static IResourceBuilder<IDragonflyResource> AddExecutable(
@@ -160,36 +158,6 @@ public static class DragonflyBuilderExtensions
         builder.ApplicationBuilder.Services.AddHealthChecks()
             .AddRedis(_ => connectionString ?? throw new InvalidOperationException("The connection string is not available yet."), name: key);
         return builder.WithHealthCheck(key);
-    }
-
-    /// <summary>
-    /// Without a container engine Aspire only says the runtime is unhealthy. Say what that means
-    /// for Dragonfly and the two ways out, in Dragonfly's own log on the dashboard.
-    /// </summary>
-    private static void ExplainMissingContainerEngine(IDistributedApplicationBuilder builder, DragonflyResource resource)
-    {
-        builder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
-        {
-            var services = @event.Services;
-            var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-            var notifications = services.GetRequiredService<ResourceNotificationService>();
-            var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(resource);
-
-            _ = Task.Run(async () =>
-            {
-                try
-                {
-                    // "RuntimeUnhealthy" is DCP's container state when no engine answers.
-                    await notifications.WaitForResourceAsync(resource.Name, ["RuntimeUnhealthy"], stopping).ConfigureAwait(false);
-                    logger.LogError(MissingContainerEngineMessage);
-                }
-                catch (OperationCanceledException)
-                {
-                    // The AppHost stopped first.
-                }
-            }, stopping);
-            return Task.CompletedTask;
-        });
     }
 
     /// <summary>What Dragonfly's log says when no container engine is available.</summary>

@@ -44,7 +44,7 @@ public sealed partial class DragonflySettings
         return settings;
     }
 
-    /// <summary>Throws <see cref="InvalidOperationException"/> naming the first bad setting.</summary>
+    /// <summary>Throws <see cref="InvalidSettingException"/> naming the first bad setting.</summary>
     public void Validate()
     {
         if (Threads is < 1 or > 1024)
@@ -79,8 +79,7 @@ public sealed partial class DragonflySettings
                 >= DragonflyContainerImageTags.MinimumVersion;
     }
 
-    private static InvalidOperationException Invalid(string key, object value, string expected)
-        => new($"Setting {SectionName}:{key} = '{value}' is not valid: expected {expected}.");
+    private static InvalidSettingException Invalid(string key, object value, string expected) => new(SectionName, key, value, expected);
 
     [GeneratedRegex(@"^v(\d+)\.(\d+)\.(\d+)$")]
     private static partial Regex ReleaseTag();

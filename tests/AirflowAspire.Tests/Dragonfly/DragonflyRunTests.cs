@@ -12,16 +12,28 @@ public sealed class DragonflyRunTests
     private static readonly string[] TerminalStates = ["Finished", "Exited", "FailedToStart"];
 
     [Fact]
-    public async Task Local_binary_becomes_healthy_and_the_Verifier_tells_a_stand_in_from_Dragonfly()
+    public async Task Local_binary_becomes_healthy_and_dependants_of_a_failed_environment_fail_with_its_reason()
     {
-        await using var app = await RunningAppHost.StartAsync(StartBound, $"--Dragonfly:Executable={AppHostModel.DragonflyStandIn}");
+        var python = PythonOnPath.Version();
+        if (python is null || PythonOnPath.Has("uv"))
+        {
+            Assert.Skip("Needs python3 and no uv on PATH (uv would download the Python this test asks for).");
+        }
+        // A Python that Airflow 3.0.3 supports but that python3 is not: the environment step must refuse it.
+        var other = new[] { "3.9", "3.10", "3.11", "3.12" }.First(v => v != python);
+
+        await using var app = await RunningAppHost.StartAsync(StartBound,
+            $"--Dragonfly:Executable={AppHostModel.DragonflyStandIn}", $"--Airflow:PythonVersion={other}");
 
         await app.WaitForHealthyAsync("dragonfly", StartBound);
-        var verifier = await app.WaitForStateAsync("verifier", StartBound, TerminalStates);
-
-        // The stand-in answers authenticated commands but is Garnet, not Dragonfly: the Verifier must say so.
-        Assert.Equal(1, verifier.Snapshot.ExitCode);
-        Assert.Contains(app.Log("verifier"), line => line.Contains("is not Dragonfly", StringComparison.Ordinal));
+        var environment = await app.WaitForStateAsync("airflow-env", StartBound, TerminalStates);
+        Assert.Equal(1, environment.Snapshot.ExitCode);
+        await app.WaitForLogAsync("airflow-env", $"Airflow:PythonVersion is {other}", StartBound);
+        foreach (var dependant in new[] { "airflow-migrate", "airflow-api", "airflow-scheduler", "verifier" })
+        {
+            var state = await app.WaitForStateAsync(dependant, StartBound, TerminalStates);
+            Assert.Equal("FailedToStart", state.Snapshot.State?.Text);
+        }
         Assert.DoesNotContain(app.Log("dragonfly"), line => line.Contains("ERROR", StringComparison.Ordinal));
     }
 

@@ -17,7 +17,7 @@ public sealed class DragonflySettingsTests
     {
         var exception = await Assert.ThrowsAnyAsync<Exception>(() => AppHostModel.BuildAsync(argument));
 
-        var invalid = Assert.IsType<InvalidOperationException>(exception.GetBaseException());
+        var invalid = Assert.IsType<AirflowAspire.AppHost.InvalidSettingException>(exception.GetBaseException());
         Assert.StartsWith($"Setting {expected} is not valid: expected ", invalid.Message);
     }
 

@@ -1,0 +1,30 @@
+using AirflowAspire.AppHost.Python;
+
+namespace AirflowAspire.AppHost.Airflow;
+
+/// <summary>
+/// Where an Airflow deployment keeps its files: everything made at run time under one git-ignored
+/// <c>.airflow/</c> folder at the repository's top; the DAGs in <c>airflow/dags/</c>.
+/// </summary>
+/// <param name="Root">The repository's top folder.</param>
+/// <param name="Settings">The Airflow settings (the environment's name carries the versions).</param>
+public sealed record AirflowPaths(string Root, AirflowSettings Settings)
+{
+    /// <summary><c>AIRFLOW_HOME</c>: airflow.cfg, logs, the SQLite database, the passwords file.</summary>
+    public string Home => Path.Combine(Root, ".airflow", "home");
+
+    /// <summary>The DAGs folder every process reads, the worker included.</summary>
+    public string DagsFolder => Path.Combine(Root, "airflow", "dags");
+
+    /// <summary>The SQLite metadata database (an absolute path, as Airflow requires).</summary>
+    public string SqliteDatabase => Path.Combine(Home, "airflow.db");
+
+    /// <summary>The simple auth manager's passwords file.</summary>
+    public string PasswordsFile => Path.Combine(Home, "simple_auth_manager_passwords.json.generated");
+
+    /// <summary>The virtual environment: the one configured, or one per Airflow and Python version.</summary>
+    public VirtualEnvironment VirtualEnvironment => new(
+        Settings.VirtualEnvironment is { Length: > 0 } existing
+            ? Path.GetFullPath(existing)
+            : Path.Combine(Root, ".airflow", $"venv-airflow{Settings.Version}-py{Settings.PythonVersion}"));
+}

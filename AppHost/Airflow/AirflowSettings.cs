@@ -1,0 +1,117 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+
+namespace AirflowAspire.AppHost.Airflow;
+
+/// <summary>
+/// The <c>Airflow</c> section of the AppHost's configuration, overridable on the command line
+/// (<c>dotnet run --project AppHost -- --Airflow:Workers=2</c>).
+/// </summary>
+public sealed partial class AirflowSettings
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Airflow";
+
+    /// <summary>The Airflow version installed (<c>apache-airflow[celery]==Version</c>).</summary>
+    public string Version { get; init; } = "3.0.3";
+
+    /// <summary>The Python version of the environment, major.minor; Airflow's constraints are per Python version.</summary>
+    public string PythonVersion { get; init; } = "3.12";
+
+    /// <summary>An existing virtual environment with Airflow, used as it is instead of installing one.</summary>
+    public string? VirtualEnvironment { get; init; }
+
+    /// <summary>How many Celery workers, each a resource of its own.</summary>
+    public int Workers { get; init; } = 1;
+
+    /// <summary>The Celery queues every worker consumes, comma-separated.</summary>
+    public string Queues { get; init; } = "default";
+
+    /// <summary>Task slots per worker (<c>--concurrency</c>).</summary>
+    public int Concurrency { get; init; } = 4;
+
+    /// <summary>Run the triggerer (only deferrable operators need it).</summary>
+    public bool Triggerer { get; init; } = true;
+
+    /// <summary>The metadata database: <c>sqlite</c> (a file, development only) or <c>postgres</c> (a container).</summary>
+    public string Database { get; init; } = "sqlite";
+
+    /// <summary>The Python versions each supported Airflow minor line supports (from Airflow's own release notes).</summary>
+    public static readonly IReadOnlyDictionary<string, (int Min, int Max)> SupportedPython = new Dictionary<string, (int, int)>
+    {
+        ["3.0"] = (9, 12),
+        ["3.1"] = (10, 13),
+        ["3.2"] = (10, 13),
+        ["3.3"] = (10, 14),
+    };
+
+    /// <summary>The queues as a list.</summary>
+    public IReadOnlyList<string> QueueList => Queues.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>True when the metadata database is PostgreSQL.</summary>
+    public bool UsesPostgres => Database.Equals("postgres", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The pip requirement: Airflow with the Celery provider (and the PostgreSQL driver when needed).</summary>
+    public string Requirement => $"apache-airflow[{(UsesPostgres ? "celery,postgres" : "celery")}]=={Version}";
+
+    /// <summary>Airflow's official constraints file for this Airflow and Python version.</summary>
+    public string ConstraintsUrl =>
+        $"https://raw.githubusercontent.com/apache/airflow/constraints-{Version}/constraints-{PythonVersion}.txt";
+
+    /// <summary>Reads and checks the section; a bad value stops the AppHost with the setting's name and the fix.</summary>
+    public static AirflowSettings From(IConfiguration configuration)
+    {
+        var settings = configuration.GetSection(SectionName).Get<AirflowSettings>() ?? new AirflowSettings();
+        settings.Validate();
+        return settings;
+    }
+
+    /// <summary>Throws <see cref="InvalidSettingException"/> naming the first bad setting.</summary>
+    public void Validate()
+    {
+        var version = AirflowVersion().Match(Version);
+        if (!version.Success || !SupportedPython.TryGetValue($"3.{version.Groups[1].Value}", out var python))
+        {
+            throw Invalid("Version", Version, $"an Airflow 3 release X.Y.Z of a supported line ({string.Join(", ", SupportedPython.Keys)}), e.g. 3.0.3");
+        }
+        var pythonVersion = PythonMinor().Match(PythonVersion);
+        if (!pythonVersion.Success || int.Parse(pythonVersion.Groups[1].Value) is var minor && (minor < python.Min || minor > python.Max))
+        {
+            throw Invalid("PythonVersion", PythonVersion,
+                $"a Python that Airflow {Version} supports: 3.{python.Min} to 3.{python.Max}, written major.minor, e.g. 3.{python.Max}");
+        }
+        if (Workers is < 1 or > 16)
+        {
+            throw Invalid("Workers", Workers, "from 1 to 16 Celery workers");
+        }
+        if (Concurrency is < 1 or > 256)
+        {
+            throw Invalid("Concurrency", Concurrency, "from 1 to 256 task slots per worker");
+        }
+        if (QueueList.Count == 0 || QueueList.Any(q => !QueueName().IsMatch(q)))
+        {
+            throw Invalid("Queues", Queues, "comma-separated queue names of letters, digits, '_', '-' or '.', e.g. default");
+        }
+        if (!UsesPostgres && !Database.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            throw Invalid("Database", Database, "sqlite or postgres");
+        }
+        if (VirtualEnvironment is { Length: > 0 } venv && !File.Exists(Path.Combine(venv, "bin", "airflow")))
+        {
+            throw Invalid("VirtualEnvironment", venv,
+                "a virtual environment with Airflow installed (it has no bin/airflow); " +
+                "install apache-airflow[celery] into it, or leave the setting unset to let the AppHost install one");
+        }
+    }
+
+    private static InvalidSettingException Invalid(string key, object value, string expected) => new(SectionName, key, value, expected);
+
+    [GeneratedRegex(@"^3\.(\d+)\.(\d+)$")]
+    private static partial Regex AirflowVersion();
+
+    [GeneratedRegex(@"^3\.(\d+)$")]
+    private static partial Regex PythonMinor();
+
+    [GeneratedRegex(@"^[A-Za-z0-9_.\-]+$")]
+    private static partial Regex QueueName();
+}

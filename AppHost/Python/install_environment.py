@@ -1,0 +1,130 @@
+"""Creates a Python virtual environment and installs one requirement with a constraints file.
+
+Run by the AppHost as a one-shot resource. A no-op when the environment already holds what was
+asked for: the last successful install is recorded in the environment and compared first.
+Standard library only: it runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+STAMP = ".airflowaspire-install.json"
+
+# Signs, in pip's and uv's output, that the package index could not be reached.
+UNREACHABLE = (
+    "NewConnectionError",
+    "Failed to establish a new connection",
+    "Name or service not known",
+    "Temporary failure in name resolution",
+    "ConnectTimeoutError",
+    "Connection refused",
+    "Network is unreachable",
+    "dns error",
+    "error sending request",
+    "Failed to fetch",
+    "Could not fetch URL",
+)
+NO_SUCH_VERSION = ("No matching distribution found", "Could not find a version that satisfies", "not found in the package registry", "No solution found")
+
+
+def fail(message: str, fix: str) -> None:
+    print(f"ERROR: {message}\nFix: {fix}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def run(command: list[str]) -> str:
+    """Runs a command, echoing its output, and returns that output."""
+    print("$ " + " ".join(command), flush=True)
+    completed = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    print(completed.stdout, end="", flush=True)
+    if completed.returncode != 0:
+        raise subprocess.CalledProcessError(completed.returncode, command, completed.stdout)
+    return completed.stdout
+
+
+def python_of(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--venv", required=True, type=Path)
+    parser.add_argument("--python-version", required=True, help="major.minor, e.g. 3.12")
+    parser.add_argument("--requirement", required=True, help='e.g. "apache-airflow[celery]==3.0.3"')
+    parser.add_argument("--constraint", required=True, help="constraints file URL or path")
+    parser.add_argument("--installer", choices=["auto", "uv", "pip"], default="auto")
+    parser.add_argument("--index-timeout", type=int, default=15, help="seconds before an unreachable index is given up")
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    wanted = {"requirement": args.requirement, "constraint": args.constraint, "python": args.python_version}
+    stamp = args.venv / STAMP
+    if python_of(args.venv).exists() and stamp.exists():
+        try:
+            if json.loads(stamp.read_text()) == wanted:
+                print(f"Unchanged: {args.venv} already has {args.requirement} for Python {args.python_version}.", flush=True)
+                return
+        except ValueError:
+            pass  # A damaged record: install again.
+
+    uv = shutil.which("uv") if args.installer in ("auto", "uv") else None
+    if args.installer == "uv" and uv is None:
+        fail("uv is not on PATH.", "install uv (https://docs.astral.sh/uv/) or set Airflow:Installer=pip.")
+
+    if uv is None:
+        running = f"{sys.version_info.major}.{sys.version_info.minor}"
+        if running != args.python_version:
+            fail(
+                f"This Python is {running} ({sys.executable}), but Airflow:PythonVersion is {args.python_version}; "
+                "Airflow's constraints are made per Python version.",
+                f"install Python {args.python_version} as python3 or install uv (which fetches it), "
+                f"or set Airflow:PythonVersion={running} if Airflow supports it.",
+            )
+
+    try:
+        if stamp.exists():
+            stamp.unlink()  # Only a finished install is recorded.
+        if uv:
+            run([uv, "venv", "--allow-existing", "--python", args.python_version, str(args.venv)])
+            install = [uv, "pip", "install", "--python", str(python_of(args.venv)), args.requirement, "--constraint", args.constraint]
+            env_timeout = {"UV_HTTP_TIMEOUT": str(args.index_timeout)}
+        else:
+            run([sys.executable, "-m", "venv", str(args.venv)])
+            install = [str(python_of(args.venv)), "-m", "pip", "install", "--disable-pip-version-check",
+                       "--retries", "0", "--timeout", str(args.index_timeout), args.requirement, "--constraint", args.constraint]
+            env_timeout = {}
+        os.environ.update(env_timeout)
+        run(install)
+    except subprocess.CalledProcessError as error:
+        output = error.output or ""
+        if any(sign in output for sign in UNREACHABLE):
+            fail(
+                f"The package index or the constraints file could not be reached while installing {args.requirement} (constraints: {args.constraint}).",
+                "check the network or proxy (PIP_INDEX_URL / UV_INDEX_URL for a mirror), "
+                "or point Airflow:VirtualEnvironment at an environment that already has Airflow.",
+            )
+        if any(sign in output for sign in NO_SUCH_VERSION):
+            fail(
+                f"{args.requirement} could not be installed for Python {args.python_version}: no such version, "
+                "or none for this Python.",
+                "set Airflow:Version to a released Airflow 3 version and Airflow:PythonVersion to a Python it supports.",
+            )
+        fail(f"'{' '.join(error.cmd)}' failed with exit code {error.returncode} (output above).",
+             "read the output above; delete the environment folder to start over.")
+    except FileNotFoundError as error:
+        fail(f"{error.filename} could not be run.", "install Python 3 with its venv module (Debian: apt-get install python3-venv) or uv.")
+
+    stamp.write_text(json.dumps(wanted))
+    print(f"Installed {args.requirement} into {args.venv} in {time.monotonic() - started:.1f} s.", flush=True)
+
+
+if __name__ == "__main__":
+    main()
