@@ -45,7 +45,7 @@ public static class DragonflyBuilderExtensions
         // No special characters: StackExchange.Redis cannot take a comma in a password
         // (StackExchange/StackExchange.Redis#680), and Aspire's Redis integration does the same.
         var passwordParameter = password?.Resource
-            ?? ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false);
+            ?? builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false)).Resource;
 
         var dragonfly = settings.Executable is { Length: > 0 } executable
             ? AddExecutable(builder, name, port, executable, passwordParameter)

@@ -14,6 +14,8 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 STAMP = ".airflowaspire-install.json"
@@ -48,6 +50,44 @@ def run(command: list[str]) -> str:
     if completed.returncode != 0:
         raise subprocess.CalledProcessError(completed.returncode, command, completed.stdout)
     return completed.stdout
+
+
+def unreachable(url: str, timeout: int) -> str | None:
+    """Why the URL cannot be reached, or None when a server answers (any HTTP status counts)."""
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout).close()
+    except urllib.error.HTTPError:
+        return None
+    except (urllib.error.URLError, OSError) as error:
+        return str(getattr(error, "reason", error))
+    return None
+
+
+def pip_config_index() -> str | None:
+    """The index set in pip's own configuration files (pip.conf), if any."""
+    completed = subprocess.run([sys.executable, "-m", "pip", "config", "get", "global.index-url"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=False)
+    return completed.stdout.strip() or None if completed.returncode == 0 else None
+
+
+def check_sources(args: argparse.Namespace, uv: str | None) -> None:
+    """Fails at once, saying which, when the package index or the constraints file cannot be reached.
+
+    pip, told not to retry, reports an unreachable index only as "no matching distribution",
+    which would send the user after the wrong fix.
+    """
+    index = (os.environ.get("UV_INDEX_URL") or os.environ.get("UV_DEFAULT_INDEX")) if uv else (os.environ.get("PIP_INDEX_URL") or pip_config_index())
+    sources = [("package index", (index or "https://pypi.org/simple").rstrip("/") + "/")]
+    if args.constraint.startswith(("http://", "https://")):
+        sources.append(("constraints file", args.constraint))
+    for what, url in sources:
+        reason = unreachable(url, args.index_timeout)
+        if reason is not None:
+            fail(
+                f"The {what} could not be reached ({url}: {reason}), so {args.requirement} cannot be installed.",
+                "check the network or proxy (HTTPS_PROXY; PIP_INDEX_URL or UV_INDEX_URL for a mirror), "
+                "or point Airflow:VirtualEnvironment at an environment that already has Airflow.",
+            )
 
 
 def python_of(venv: Path) -> Path:
@@ -89,6 +129,7 @@ def main() -> None:
                 f"or set Airflow:PythonVersion={running} if Airflow supports it.",
             )
 
+    check_sources(args, uv)
     try:
         if stamp.exists():
             stamp.unlink()  # Only a finished install is recorded.

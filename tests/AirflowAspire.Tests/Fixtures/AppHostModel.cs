@@ -9,6 +9,9 @@ namespace AirflowAspire.Tests.Fixtures;
 /// </summary>
 public static class AppHostModel
 {
+    /// <summary>The AppHost project's folder.</summary>
+    public static string AppHostDirectory { get; } = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "AppHost"));
+
     /// <summary>Path of the Dragonfly stand-in built beside the tests.</summary>
     public static string DragonflyStandIn { get; } = Path.Combine(AppContext.BaseDirectory, "DragonflyStandIn");
 

@@ -1,0 +1,253 @@
+using AirflowAspire.AppHost.Airflow;
+using AirflowAspire.AppHost.Dragonfly;
+using AirflowAspire.AppHost.Python;
+using AirflowAspire.Tests.Fixtures;
+
+namespace AirflowAspire.Tests.Airflow;
+
+/// <summary>
+/// What the AppHost asks each Airflow process to start with, every reference resolved.
+/// </summary>
+public sealed class AirflowModelTests
+{
+    private const string DragonflyPassword = "DragonflyPassw0rdForTests";
+    private static readonly string[] Processes =
+        ["airflow-migrate", "airflow-api", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer", "airflow-worker-1", "airflow-flower"];
+
+    private static async Task<DistributedApplication> BuildAsync(params string[] args)
+    {
+        var app = await AppHostModel.BuildAsync([$"--Parameters:dragonfly-password={DragonflyPassword}", .. args]);
+        app.Resource<DragonflyResource>("dragonfly").AllocateEndpoint("tcp", 16379, targetPort: 6379);
+        var ports = 18000;
+        foreach (var process in app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<AirflowProcessResource>())
+        {
+            foreach (var endpoint in process.Annotations.OfType<EndpointAnnotation>())
+            {
+                process.AllocateEndpoint(endpoint.Name, ports++, targetPort: ports++);
+            }
+        }
+        return app;
+    }
+
+    [Fact]
+    public async Task Every_process_runs_the_environments_airflow_with_its_own_arguments()
+    {
+        var app = await BuildAsync();
+        var root = Path.GetFullPath(Path.Combine(AppHostModel.AppHostDirectory, ".."));
+        var airflow = Path.Combine(root, ".airflow", "venv-airflow3.0.3-py3.12", "bin", "airflow");
+
+        var api = app.Resource<AirflowProcessResource>("airflow-api");
+        var apiPort = api.GetEndpoint("http").TargetPort ?? int.Parse(await api.GetEndpoint("http").Property(EndpointProperty.TargetPort).GetValueAsync(TestContext.Current.CancellationToken) ?? "0");
+        var flower = app.Resource<AirflowProcessResource>("airflow-flower");
+        var flowerPort = await flower.GetEndpoint("http").Property(EndpointProperty.TargetPort).GetValueAsync(TestContext.Current.CancellationToken);
+
+        Assert.All(Processes, name => Assert.Equal(airflow, app.Resource<AirflowProcessResource>(name).Command));
+        Assert.Equal(["db", "migrate"], await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-migrate")));
+        Assert.Equal(["api-server", "--port", apiPort.ToString(), "--host", "127.0.0.1"], await app.ArgumentsAsync(api));
+        Assert.Equal(["scheduler"], await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-scheduler")));
+        Assert.Equal(["dag-processor"], await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-dag-processor")));
+        Assert.Equal(["triggerer"], await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-triggerer")));
+        Assert.Equal(["celery", "worker", "--queues", "default", "--concurrency", "4", "--celery-hostname", "airflow-worker-1@%h"],
+            await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-worker-1")));
+        Assert.Equal(["celery", "flower", "--port", flowerPort!], await app.ArgumentsAsync(flower));
+    }
+
+    [Fact]
+    public async Task Shared_configuration_resolves_to_the_same_values_in_every_process()
+    {
+        var app = await BuildAsync();
+        var root = Path.GetFullPath(Path.Combine(AppHostModel.AppHostDirectory, ".."));
+        var apiUrl = await app.Resource<AirflowProcessResource>("airflow-api").GetEndpoint("http").Property(EndpointProperty.Url).GetValueAsync(TestContext.Current.CancellationToken);
+
+        var environments = new List<IReadOnlyDictionary<string, string>>();
+        foreach (var name in Processes)
+        {
+            environments.Add(await app.EnvironmentAsync(app.Resource<AirflowProcessResource>(name)));
+        }
+
+        foreach (var env in environments)
+        {
+            Assert.Equal(Path.Combine(root, ".airflow", "home"), env["AIRFLOW_HOME"]);
+            Assert.Equal("CeleryExecutor", env["AIRFLOW__CORE__EXECUTOR"]);
+            Assert.Equal(Path.Combine(root, "airflow", "dags"), env["AIRFLOW__CORE__DAGS_FOLDER"]);
+            Assert.Equal("False", env["AIRFLOW__CORE__LOAD_EXAMPLES"]);
+            Assert.Equal($"sqlite:///{Path.Combine(root, ".airflow", "home", "airflow.db")}", env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]);
+            Assert.StartsWith("sqlite:////", env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]); // absolute, as Airflow requires
+            Assert.Equal($"redis://:{DragonflyPassword}@localhost:16379/0", env["AIRFLOW__CELERY__BROKER_URL"]);
+            Assert.Equal($"redis://:{DragonflyPassword}@localhost:16379/1", env["AIRFLOW__CELERY__RESULT_BACKEND"]);
+            Assert.Equal($"{apiUrl}/execution/", env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"]);
+            Assert.Equal("admin:admin", env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"]);
+            Assert.Equal(Path.Combine(root, ".airflow", "home", "simple_auth_manager_passwords.json.generated"), env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]);
+            Assert.Equal("5", env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"]);
+            Assert.Equal("1", env["PYTHONUNBUFFERED"]);
+        }
+
+        // The secrets: present, identical in every process, and the Fernet key a valid one.
+        foreach (var key in new[] { "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY", "AIRFLOW__CORE__FERNET_KEY" })
+        {
+            var values = environments.Select(env => env[key]).Distinct().ToList();
+            Assert.Single(values);
+            Assert.True(values[0].Length >= 32, $"{key} is too short to be a generated secret");
+        }
+        var fernet = Convert.FromBase64String(environments[0]["AIRFLOW__CORE__FERNET_KEY"].Replace('-', '+').Replace('_', '/'));
+        Assert.Equal(32, fernet.Length);
+        Assert.NotEqual(environments[0]["AIRFLOW__API_AUTH__JWT_SECRET"], environments[0]["AIRFLOW__API__SECRET_KEY"]);
+    }
+
+    [Fact]
+    public async Task Secrets_are_secret_parameters_and_never_on_a_command_line()
+    {
+        var app = await BuildAsync();
+        var parameters = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>().ToDictionary(p => p.Name);
+        var secrets = new List<string>();
+        foreach (var name in new[] { "airflow-admin-password", "airflow-jwt-secret", "airflow-secret-key", "airflow-fernet-seed", "dragonfly-password" })
+        {
+            Assert.True(parameters[name].Secret, $"{name} must be a secret parameter");
+            secrets.Add((await parameters[name].GetValueAsync(TestContext.Current.CancellationToken))!);
+        }
+
+        foreach (var name in Processes)
+        {
+            var args = string.Join(' ', await app.ArgumentsAsync(app.Resource<AirflowProcessResource>(name)));
+            Assert.DoesNotContain(secrets, args.Contains);
+        }
+    }
+
+    [Fact]
+    public async Task Ports_are_allocated_per_process_and_passed_as_Airflow_expects()
+    {
+        var app = await BuildAsync("--Airflow:Workers=2");
+        var scheduler = app.Resource<AirflowProcessResource>("airflow-scheduler");
+        var schedulerEnv = await app.EnvironmentAsync(scheduler);
+        var worker1 = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-worker-1"));
+        var worker2 = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-worker-2"));
+        var triggerer = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-triggerer"));
+
+        Assert.Equal("True", schedulerEnv["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"]);
+        Assert.Equal(await scheduler.GetEndpoint("health").Property(EndpointProperty.TargetPort).GetValueAsync(TestContext.Current.CancellationToken),
+            schedulerEnv["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT"]);
+        Assert.NotEqual(worker1["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"], worker2["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"]);
+        Assert.NotEqual("8793", worker1["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"]);
+        Assert.True(int.TryParse(triggerer["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"], out _));
+        Assert.Equal(["celery", "worker", "--queues", "default", "--concurrency", "4", "--celery-hostname", "airflow-worker-2@%h"],
+            await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-worker-2")));
+    }
+
+    [Fact]
+    public async Task Start_order_environment_then_migration_then_processes_and_workers_after_the_api_server()
+    {
+        var app = await BuildAsync();
+        var dragonfly = app.Resource<DragonflyResource>("dragonfly");
+        var environment = app.Resource<PythonInstallerResource>("airflow-env");
+        var migrate = app.Resource<AirflowProcessResource>("airflow-migrate");
+        var api = app.Resource<AirflowProcessResource>("airflow-api");
+
+        Assert.True(Waits(migrate, environment, WaitType.WaitForCompletion));
+        Assert.True(Waits(migrate, dragonfly, WaitType.WaitUntilHealthy));
+        foreach (var name in Processes.Skip(1))
+        {
+            var process = app.Resource<AirflowProcessResource>(name);
+            Assert.True(Waits(process, environment, WaitType.WaitForCompletion), $"{name} must wait for the environment");
+            Assert.True(Waits(process, migrate, WaitType.WaitForCompletion), $"{name} must wait for the migration");
+            Assert.True(Waits(process, dragonfly, WaitType.WaitUntilHealthy), $"{name} must wait for Dragonfly");
+        }
+        Assert.True(Waits(app.Resource<AirflowProcessResource>("airflow-worker-1"), api, WaitType.WaitUntilHealthy));
+        var verifier = app.Resource<ProjectResource>("verifier");
+        Assert.True(Waits(verifier, api, WaitType.WaitUntilHealthy) && Waits(verifier, app.Resource<AirflowProcessResource>("airflow-worker-1"), WaitType.WaitUntilHealthy));
+    }
+
+    [Fact]
+    public async Task Health_checks_and_dashboard_links()
+    {
+        var app = await BuildAsync();
+
+        Assert.Equal("airflow-api_monitor_health", app.Resource<AirflowProcessResource>("airflow-api").Annotations.OfType<HealthCheckAnnotation>().Single().Key);
+        Assert.Single(app.Resource<AirflowProcessResource>("airflow-scheduler").Annotations.OfType<HealthCheckAnnotation>());
+        Assert.Contains(app.Resource<AirflowProcessResource>("airflow-flower").Annotations, a => a is ExplicitStartupAnnotation);
+        Assert.Equal("http", app.Resource<AirflowProcessResource>("airflow-api").GetEndpoint("http").Scheme);
+    }
+
+    [Fact]
+    public async Task Triggerer_setting_off_leaves_it_out()
+    {
+        var app = await BuildAsync("--Airflow:Triggerer=false");
+
+        Assert.DoesNotContain(app.Services.GetRequiredService<DistributedApplicationModel>().Resources, r => r.Name == "airflow-triggerer");
+    }
+
+    [Fact]
+    public async Task Postgres_setting_adds_a_database_container_and_the_postgres_extra()
+    {
+        var app = await BuildAsync("--Airflow:Database=postgres");
+        var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+        model.Resources.OfType<PostgresServerResource>().Single().AllocateEndpoint("tcp", 15432, targetPort: 5432);
+
+        var env = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-scheduler"));
+        var install = await app.ArgumentsAsync(app.Resource<PythonInstallerResource>("airflow-env"));
+
+        Assert.Matches(@"^postgresql\+psycopg2://postgres:[^@]+@localhost:15432/airflow$", env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]);
+        Assert.Contains("apache-airflow[celery,postgres]==3.0.3", install);
+        Assert.True(Waits(app.Resource<AirflowProcessResource>("airflow-migrate"), model.Resources.OfType<PostgresDatabaseResource>().Single(), WaitType.WaitUntilHealthy));
+    }
+
+    [Fact]
+    public async Task Environment_step_installs_the_pinned_requirement_with_Airflows_constraints()
+    {
+        var app = await BuildAsync();
+        var install = (await app.ArgumentsAsync(app.Resource<PythonInstallerResource>("airflow-env"))).ToList();
+
+        Assert.Contains("--requirement", install);
+        Assert.Equal("apache-airflow[celery]==3.0.3", install[install.IndexOf("--requirement") + 1]);
+        Assert.Equal("https://raw.githubusercontent.com/apache/airflow/constraints-3.0.3/constraints-3.12.txt", install[install.IndexOf("--constraint") + 1]);
+        Assert.Equal("3.12", install[install.IndexOf("--python-version") + 1]);
+    }
+
+    [Fact]
+    public async Task Every_AIRFLOW_variable_is_a_key_of_Airflows_config_yml_or_the_Celery_providers_provider_yaml()
+    {
+        var reference = AirflowReference.Directory("3.0.3");
+        if (reference is null)
+        {
+            Assert.Skip("../shared/reference/airflow/3.0.3/ (Airflow's config.yml and provider.yaml) is not beside this checkout.");
+        }
+        var known = AirflowReference.ConfigKeys(reference);
+        Assert.Contains(("celery", "broker_url"), known); // the reader sees provider.yaml's nested sections
+        var app = await BuildAsync("--Airflow:Workers=2", $"--{OtlpHttpSetting}=http://localhost:19080");
+
+        var unknown = new SortedSet<string>();
+        foreach (var process in app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<AirflowProcessResource>())
+        {
+            foreach (var name in (await app.EnvironmentAsync(process)).Keys.Where(k => k.StartsWith("AIRFLOW__", StringComparison.Ordinal)))
+            {
+                var parts = name["AIRFLOW__".Length..].Split("__");
+                if (parts.Length != 2 || !known.Contains((parts[0].ToLowerInvariant(), parts[1].ToLowerInvariant())))
+                {
+                    unknown.Add(name);
+                }
+            }
+        }
+        Assert.Empty(unknown);
+    }
+
+    private const string OtlpHttpSetting = "ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL";
+
+    [Fact]
+    public async Task OpenTelemetry_goes_to_the_dashboards_OTLP_HTTP_endpoint_as_host_and_port()
+    {
+        var app = await BuildAsync($"--{OtlpHttpSetting}=http://localhost:19080");
+
+        var env = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-scheduler"));
+
+        foreach (var section in new[] { "METRICS", "TRACES" })
+        {
+            Assert.Equal("True", env[$"AIRFLOW__{section}__OTEL_ON"]);
+            Assert.Equal("localhost", env[$"AIRFLOW__{section}__OTEL_HOST"]);
+            Assert.Equal("19080", env[$"AIRFLOW__{section}__OTEL_PORT"]);
+            Assert.Equal("False", env[$"AIRFLOW__{section}__OTEL_SSL_ACTIVE"]);
+            Assert.Equal("airflow-scheduler", env[$"AIRFLOW__{section}__OTEL_SERVICE"]);
+        }
+    }
+
+    private static bool Waits(IResource resource, IResource on, WaitType type)
+        => resource.Annotations.OfType<WaitAnnotation>().Any(w => w.Resource == on && w.WaitType == type);
+}

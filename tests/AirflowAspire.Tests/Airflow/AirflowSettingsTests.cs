@@ -1,0 +1,51 @@
+using AirflowAspire.AppHost;
+using AirflowAspire.Tests.Fixtures;
+
+namespace AirflowAspire.Tests.Airflow;
+
+/// <summary>A bad Airflow setting stops the AppHost at start, naming the setting and what it expects.</summary>
+public sealed class AirflowSettingsTests
+{
+    [Theory]
+    [InlineData("--Airflow:Version=2.10.5", "Airflow:Version", "an Airflow 3 release")]
+    [InlineData("--Airflow:Version=latest", "Airflow:Version", "an Airflow 3 release")]
+    [InlineData("--Airflow:PythonVersion=3.13", "Airflow:PythonVersion", "3.9 to 3.12")]
+    [InlineData("--Airflow:PythonVersion=3.8", "Airflow:PythonVersion", "3.9 to 3.12")]
+    [InlineData("--Airflow:Workers=0", "Airflow:Workers", "from 1 to 16")]
+    [InlineData("--Airflow:Concurrency=0", "Airflow:Concurrency", "from 1 to 256")]
+    [InlineData("--Airflow:Queues=a b", "Airflow:Queues", "queue names")]
+    [InlineData("--Airflow:Database=mysql", "Airflow:Database", "sqlite or postgres")]
+    [InlineData("--Airflow:VirtualEnvironment=/tmp", "Airflow:VirtualEnvironment", "it has no bin/airflow")]
+    public async Task Invalid_setting_stops_the_AppHost_naming_it(string argument, string setting, string expected)
+    {
+        var exception = await Assert.ThrowsAnyAsync<Exception>(() => AppHostModel.BuildAsync(argument));
+
+        var invalid = Assert.IsType<InvalidSettingException>(exception.GetBaseException());
+        Assert.Equal(setting, invalid.Setting);
+        Assert.Contains(expected, invalid.Message);
+    }
+
+    [Fact]
+    public async Task A_newer_Airflow_line_accepts_its_newer_Python()
+    {
+        var app = await AppHostModel.BuildAsync("--Airflow:Version=3.1.7", "--Airflow:PythonVersion=3.13");
+
+        var install = await app.ArgumentsAsync(app.Resource<AirflowAspire.AppHost.Python.PythonInstallerResource>("airflow-env"));
+        Assert.Contains("https://raw.githubusercontent.com/apache/airflow/constraints-3.1.7/constraints-3.13.txt", install);
+    }
+
+    [Fact]
+    public async Task Existing_environment_is_checked_by_running_its_airflow_instead_of_installing()
+    {
+        using var venv = new TemporaryFolder();
+        Directory.CreateDirectory(Path.Combine(venv.Path, "bin"));
+        File.WriteAllText(Path.Combine(venv.Path, "bin", "airflow"), "#!/bin/sh\necho 3.0.3\n");
+
+        var app = await AppHostModel.BuildAsync($"--Airflow:VirtualEnvironment={venv.Path}");
+        var environment = app.Resource<AirflowAspire.AppHost.Python.PythonInstallerResource>("airflow-env");
+
+        Assert.Equal(Path.Combine(venv.Path, "bin", "airflow"), environment.Command);
+        Assert.Equal(["version"], await app.ArgumentsAsync(environment));
+        Assert.Equal(Path.Combine(venv.Path, "bin", "airflow"), app.Resource<AirflowAspire.AppHost.Airflow.AirflowProcessResource>("airflow-scheduler").Command);
+    }
+}
