@@ -12,11 +12,11 @@ public sealed partial class AirflowSettings
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Airflow";
 
-    /// <summary>The Airflow version installed (<c>apache-airflow[celery]==Version</c>).</summary>
-    public string Version { get; init; } = "3.0.3";
+    /// <summary>The Airflow version installed (<c>apache-airflow[celery]==Version</c>); pinned in appsettings.json only.</summary>
+    public string Version { get; init; } = "";
 
-    /// <summary>The Python version of the environment, major.minor; Airflow's constraints are per Python version.</summary>
-    public string PythonVersion { get; init; } = "3.12";
+    /// <summary>The Python version of the environment, major.minor (Airflow's constraints are per Python version); pinned in appsettings.json only.</summary>
+    public string PythonVersion { get; init; } = "";
 
     /// <summary>An existing virtual environment with Airflow, used as it is instead of installing one.</summary>
     public string? VirtualEnvironment { get; init; }

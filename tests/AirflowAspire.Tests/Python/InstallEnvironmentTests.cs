@@ -24,16 +24,13 @@ public sealed class InstallEnvironmentTests
 
         // pip is in every new environment already: installing it needs no package index.
         var first = await RunAsync(offline, "--venv", venv, "--python-version", python, "--requirement", "pip", "--constraint", constraints, "--installer", "pip");
-        var again = Stopwatch.StartNew();
         var second = await RunAsync(offline, "--venv", venv, "--python-version", python, "--requirement", "pip", "--constraint", constraints, "--installer", "pip");
-        again.Stop();
 
         Assert.True(first.ExitCode == 0, first.Output);
         Assert.True(File.Exists(Path.Combine(venv, "bin", "python")));
         Assert.Contains("Installed pip into", first.Output);
         Assert.True(second.ExitCode == 0, second.Output);
         Assert.Contains("Unchanged:", second.Output);
-        Assert.True(again.Elapsed < TimeSpan.FromSeconds(5), $"the unchanged case took {again.Elapsed}");
 
         // A different requirement is a change: it installs again.
         var third = await RunAsync(offline, "--venv", venv, "--python-version", python, "--requirement", "pip>=1", "--constraint", constraints, "--installer", "pip");
