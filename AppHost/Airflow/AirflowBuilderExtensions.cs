@@ -17,9 +17,6 @@ public static class AirflowBuilderExtensions
     /// <summary>The admin user the simple auth manager creates (<c>[core] simple_auth_manager_users</c>).</summary>
     public const string AdminUser = "admin";
 
-    /// <summary>The Celery application of Airflow's Celery provider.</summary>
-    public const string CeleryApp = "airflow.providers.celery.executors.celery_executor.app";
-
     /// <summary>
     /// Adds an Airflow deployment, configured from the <c>Airflow</c> settings section: its Python
     /// environment (<c>{name}-env</c>), the metadata database migration (<c>{name}-migrate</c>) and
@@ -72,17 +69,10 @@ public static class AirflowBuilderExtensions
     /// </summary>
     public static IResourceBuilder<AirflowProcessResource> AddApiServer(this IResourceBuilder<AirflowResource> airflow, [ResourceName] string name)
     {
-        var api = airflow.AddProcess(name)
-            .WithHttpEndpoint(name: "http")
-            .WithArgs(context =>
-            {
-                var endpoint = context.Resource is AirflowProcessResource r ? r.GetEndpoint("http") : throw new InvalidOperationException();
-                context.Args.Add("api-server");
-                context.Args.Add("--port");
-                context.Args.Add(endpoint.Property(EndpointProperty.TargetPort));
-                context.Args.Add("--host");
-                context.Args.Add("127.0.0.1");
-            })
+        var api = airflow.AddProcess(name).WithHttpEndpoint(name: "http");
+        // A callback, not WithArgs(params object[]): that form would record the process as referencing itself.
+        api.WithArgs(context => AddAll(context,
+                "api-server", "--port", api.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort), "--host", "127.0.0.1"))
             // One API worker is plenty on one machine (3.0.3 defaults to 4).
             .WithEnvironment("AIRFLOW__API__WORKERS", "1")
             .WithUrlForEndpoint("http", url => url.DisplayText = "Airflow UI");
@@ -158,13 +148,8 @@ public static class AirflowBuilderExtensions
     public static IResourceBuilder<AirflowProcessResource> AddFlower(this IResourceBuilder<AirflowResource> airflow, [ResourceName] string name)
     {
         var flower = airflow.AddProcess(name).WithHttpEndpoint(name: "http").WithExplicitStart();
-        return flower.WithArgs(context =>
-        {
-            context.Args.Add("celery");
-            context.Args.Add("flower");
-            context.Args.Add("--port");
-            context.Args.Add(flower.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort));
-        });
+        return flower.WithArgs(context => AddAll(context,
+            "celery", "flower", "--port", flower.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort)));
     }
 
     /// <summary>A process of the deployment: the environment's <c>airflow</c>, the shared configuration, the shared waits.</summary>
@@ -172,10 +157,10 @@ public static class AirflowBuilderExtensions
     {
         var parent = airflow.Resource;
         var environment = parent.Environment!;
-        var process = airflow.ApplicationBuilder.AddResource(new AirflowProcessResource(name, parent.Paths.Root, environment.Resource.VirtualEnvironment, parent))
+        var process = airflow.ApplicationBuilder
+            .AddPythonApp(new AirflowProcessResource(name, parent.Paths.Root, environment.Resource.VirtualEnvironment, parent), environment)
             .WithParentRelationship(airflow)
-            .WithEnvironment(context => AirflowEnvironment.Apply(parent, context))
-            .WaitForCompletion(environment);
+            .WithEnvironment(context => AirflowEnvironment.Apply(parent, context));
         if (waitForMigration)
         {
             process.WaitForCompletion(parent.Migration!);
@@ -185,6 +170,14 @@ public static class AirflowBuilderExtensions
             }
         }
         return process;
+    }
+
+    private static void AddAll(CommandLineArgsCallbackContext context, params object[] args)
+    {
+        foreach (var arg in args)
+        {
+            context.Args.Add(arg);
+        }
     }
 
     /// <summary>A generated secret parameter, on the dashboard and kept in the AppHost's user secrets.</summary>

@@ -19,7 +19,6 @@ public static class AirflowEnvironment
         var env = context.EnvironmentVariables;
 
         env["AIRFLOW_HOME"] = airflow.Paths.Home;
-        env["PYTHONUNBUFFERED"] = "1";
         env["AIRFLOW__CORE__EXECUTOR"] = "CeleryExecutor";
         env["AIRFLOW__CORE__DAGS_FOLDER"] = airflow.Paths.DagsFolder;
         env["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False";
@@ -39,7 +38,7 @@ public static class AirflowEnvironment
         env["AIRFLOW__CORE__FERNET_KEY"] = airflow.Secrets.FernetKey;
 
         // The simple auth manager's admin, whose password the api-server reads from this file.
-        env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] = $"{AirflowAspireAdmin}:admin";
+        env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] = $"{Aspire.Hosting.AirflowBuilderExtensions.AdminUser}:admin";
         env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] = airflow.Paths.PasswordsFile;
 
         // New DAG files appear within seconds instead of the default 300 s (apache/airflow#49891).
@@ -47,8 +46,6 @@ public static class AirflowEnvironment
 
         ApplyOpenTelemetry(context);
     }
-
-    private const string AirflowAspireAdmin = Aspire.Hosting.AirflowBuilderExtensions.AdminUser;
 
     /// <summary>
     /// Airflow 3.0.3 exports OTLP over HTTP to <c>http://otel_host:otel_port/v1/…</c> and ignores

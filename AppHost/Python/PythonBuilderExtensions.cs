@@ -57,13 +57,14 @@ public static class PythonBuilderExtensions
             .WithArgs(checkArgs);
 
     /// <summary>
-    /// Adds a process started from an executable of a virtual environment, after the environment
-    /// is ready.
+    /// Adds a process started from an executable of a virtual environment (a <see cref="PythonAppResource"/>
+    /// or a subclass), with unbuffered output, once the environment is ready.
     /// </summary>
-    public static IResourceBuilder<PythonAppResource> AddPythonExecutable(
-        this IDistributedApplicationBuilder builder, [ResourceName] string name, string workingDirectory,
-        IResourceBuilder<PythonInstallerResource> environment, string executableName)
-        => builder.AddResource(new PythonAppResource(name, executableName, workingDirectory, environment.Resource.VirtualEnvironment))
+    public static IResourceBuilder<T> AddPythonApp<T>(
+        this IDistributedApplicationBuilder builder, T app, IResourceBuilder<PythonInstallerResource> environment)
+        where T : PythonAppResource
+        => builder.AddResource(app)
+            // Python buffers output when it is not a terminal: logs would reach the dashboard late.
             .WithEnvironment("PYTHONUNBUFFERED", "1")
             .WaitForCompletion(environment);
 

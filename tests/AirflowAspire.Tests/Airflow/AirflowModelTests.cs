@@ -37,13 +37,13 @@ public sealed class AirflowModelTests
         var airflow = Path.Combine(root, ".airflow", "venv-airflow3.0.3-py3.12", "bin", "airflow");
 
         var api = app.Resource<AirflowProcessResource>("airflow-api");
-        var apiPort = api.GetEndpoint("http").TargetPort ?? int.Parse(await api.GetEndpoint("http").Property(EndpointProperty.TargetPort).GetValueAsync(TestContext.Current.CancellationToken) ?? "0");
+        var apiPort = await api.GetEndpoint("http").Property(EndpointProperty.TargetPort).GetValueAsync(TestContext.Current.CancellationToken);
         var flower = app.Resource<AirflowProcessResource>("airflow-flower");
         var flowerPort = await flower.GetEndpoint("http").Property(EndpointProperty.TargetPort).GetValueAsync(TestContext.Current.CancellationToken);
 
         Assert.All(Processes, name => Assert.Equal(airflow, app.Resource<AirflowProcessResource>(name).Command));
         Assert.Equal(["db", "migrate"], await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-migrate")));
-        Assert.Equal(["api-server", "--port", apiPort.ToString(), "--host", "127.0.0.1"], await app.ArgumentsAsync(api));
+        Assert.Equal(["api-server", "--port", apiPort!, "--host", "127.0.0.1"], await app.ArgumentsAsync(api));
         Assert.Equal(["scheduler"], await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-scheduler")));
         Assert.Equal(["dag-processor"], await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-dag-processor")));
         Assert.Equal(["triggerer"], await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-triggerer")));
