@@ -121,26 +121,40 @@ public static class AirflowBuilderExtensions
 
     /// <summary>
     /// <c>Airflow:Workers</c> Celery workers, <c>{name}-1</c>, <c>{name}-2</c>, ..., each with its own Celery
-    /// hostname and log-server port, on <c>Airflow:Queues</c> with <c>Airflow:Concurrency</c> slots; they
-    /// start once the api-server, whose Task Execution API runs their tasks, is healthy.
+    /// node name (<c>{name}-N@host</c>) and log-server port, on <c>Airflow:Queues</c> with <c>Airflow:Concurrency</c>
+    /// slots; healthy when the worker answers Celery's remote-control ping; they start once the api-server,
+    /// whose Task Execution API runs their tasks, is healthy.
     /// </summary>
     public static IReadOnlyList<IResourceBuilder<AirflowProcessResource>> AddCeleryWorkers(this IResourceBuilder<AirflowResource> airflow, [ResourceName] string name)
     {
         var settings = airflow.Resource.Settings;
         var api = airflow.Resource.ApiServer ?? throw new InvalidOperationException("Add the api-server (AddApiServer) before the Celery workers: they wait for it.");
+        var broker = airflow.Resource.Broker ?? throw new InvalidOperationException("Give Airflow its Celery broker (WithCeleryBroker) before adding Celery workers: their health check pings through it.");
+        // The host part Celery's %h would give (socket.gethostname()), spelled out so that the
+        // health check pings exactly the name the worker registers under.
+        var host = System.Net.Dns.GetHostName();
         return Enumerable.Range(1, settings.Workers).Select(index =>
         {
             var workerName = $"{name}-{index}";
+            var node = $"{workerName}@{host}";
             var worker = airflow.AddProcess(workerName)
                 .WithEndpoint(name: "logs", scheme: "http")
                 .WithArgs("celery", "worker",
                     "--queues", string.Join(',', settings.QueueList),
                     "--concurrency", settings.Concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    // Celery expands %h to this machine's host name: distinct and resolvable per worker.
-                    "--celery-hostname", $"{workerName}@%h")
+                    "--celery-hostname", node)
                 .WaitFor(airflow.ApplicationBuilder.CreateResourceBuilder(api));
+
+            var key = $"{workerName}_celery_ping";
+            airflow.ApplicationBuilder.Services.AddKeyedSingleton(key, (_, _) =>
+                new CeleryWorkerHealthCheck(broker.Endpoint.ConnectionString, AirflowEnvironment.BrokerDatabase, node));
+            airflow.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+                key, sp => sp.GetRequiredKeyedService<CeleryWorkerHealthCheck>(key), failureStatus: null, tags: null));
+
             // Two workers on one host would collide on the default log-server port 8793.
-            return worker.WithEnvironment("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT", worker.Resource.GetEndpoint("logs").Property(EndpointProperty.TargetPort));
+            return worker
+                .WithEnvironment("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT", worker.Resource.GetEndpoint("logs").Property(EndpointProperty.TargetPort))
+                .WithHealthCheck(key);
         }).ToList();
     }
 

@@ -9,6 +9,12 @@ namespace AirflowAspire.AppHost.Airflow;
 /// </summary>
 public static class AirflowEnvironment
 {
+    /// <summary>Celery's broker database on Dragonfly.</summary>
+    public const int BrokerDatabase = 0;
+
+    /// <summary>Celery's result backend database on Dragonfly.</summary>
+    public const int ResultBackendDatabase = 1;
+
     /// <summary>Adds the shared variables to a process's environment.</summary>
     public static void Apply(AirflowResource airflow, EnvironmentCallbackContext context)
     {
@@ -25,8 +31,8 @@ public static class AirflowEnvironment
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = airflow.MetadataDatabase!;
 
         // Celery: broker on db 0, results on db 1, both with Dragonfly's password.
-        env["AIRFLOW__CELERY__BROKER_URL"] = broker.Endpoint.CeleryUrl(0);
-        env["AIRFLOW__CELERY__RESULT_BACKEND"] = broker.Endpoint.CeleryUrl(1);
+        env["AIRFLOW__CELERY__BROKER_URL"] = broker.Endpoint.CeleryUrl(BrokerDatabase);
+        env["AIRFLOW__CELERY__RESULT_BACKEND"] = broker.Endpoint.CeleryUrl(ResultBackendDatabase);
 
         // Without it workers call http://localhost:8080/execution/ (apache/airflow#49931).
         env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = ReferenceExpression.Create($"{api.GetEndpoint("http")}/execution/");

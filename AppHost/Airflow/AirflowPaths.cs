@@ -3,18 +3,20 @@ using AirflowAspire.AppHost.Python;
 namespace AirflowAspire.AppHost.Airflow;
 
 /// <summary>
-/// Where an Airflow deployment keeps its files: everything made at run time under one git-ignored
-/// <c>.airflow/</c> folder at the repository's top; the DAGs in <c>airflow/dags/</c>.
+/// Where an Airflow deployment keeps its files: by default everything made at run time under one
+/// git-ignored <c>.airflow/</c> folder at the repository's top, the DAGs in <c>airflow/dags/</c>
+/// (<c>Airflow:Home</c> and <c>Airflow:DagsFolder</c> move them; as every path setting, relative to the
+/// current directory).
 /// </summary>
 /// <param name="Root">The repository's top folder.</param>
 /// <param name="Settings">The Airflow settings (the environment's name carries the versions).</param>
 public sealed record AirflowPaths(string Root, AirflowSettings Settings)
 {
     /// <summary><c>AIRFLOW_HOME</c>: airflow.cfg, logs, the SQLite database, the passwords file.</summary>
-    public string Home => Path.Combine(Root, ".airflow", "home");
+    public string Home => Settings.Home is { Length: > 0 } home ? Path.GetFullPath(home) : Path.Combine(Root, ".airflow", "home");
 
     /// <summary>The DAGs folder every process reads, the worker included.</summary>
-    public string DagsFolder => Path.Combine(Root, "airflow", "dags");
+    public string DagsFolder => Settings.DagsFolder is { Length: > 0 } dags ? Path.GetFullPath(dags) : Path.Combine(Root, "airflow", "dags");
 
     /// <summary>The SQLite metadata database (an absolute path, as Airflow requires).</summary>
     public string SqliteDatabase => Path.Combine(Home, "airflow.db");

@@ -21,6 +21,12 @@ public sealed partial class AirflowSettings
     /// <summary>An existing virtual environment with Airflow, used as it is instead of installing one.</summary>
     public string? VirtualEnvironment { get; init; }
 
+    /// <summary><c>AIRFLOW_HOME</c> (airflow.cfg, logs, the SQLite database); unset: <c>.airflow/home</c> at the repository's top.</summary>
+    public string? Home { get; init; }
+
+    /// <summary>The DAGs folder every process reads, the workers included; unset: the repository's <c>airflow/dags</c>.</summary>
+    public string? DagsFolder { get; init; }
+
     /// <summary>How many Celery workers, each a resource of its own.</summary>
     public int Workers { get; init; } = 1;
 
@@ -95,6 +101,10 @@ public sealed partial class AirflowSettings
         if (!UsesPostgres && !Database.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
         {
             throw Invalid("Database", Database, "sqlite or postgres");
+        }
+        if (DagsFolder is { Length: > 0 } dags && !Directory.Exists(dags))
+        {
+            throw Invalid("DagsFolder", dags, "an existing folder of DAG files (relative paths start at the current directory)");
         }
         if (VirtualEnvironment is { Length: > 0 } venv && !File.Exists(Path.Combine(venv, "bin", "airflow")))
         {

@@ -47,7 +47,7 @@ public sealed class AirflowModelTests
         Assert.Equal(["scheduler"], await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-scheduler")));
         Assert.Equal(["dag-processor"], await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-dag-processor")));
         Assert.Equal(["triggerer"], await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-triggerer")));
-        Assert.Equal(["celery", "worker", "--queues", "default", "--concurrency", "4", "--celery-hostname", "airflow-worker-1@%h"],
+        Assert.Equal(["celery", "worker", "--queues", "default", "--concurrency", "4", "--celery-hostname", $"airflow-worker-1@{System.Net.Dns.GetHostName()}"],
             await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-worker-1")));
         Assert.Equal(["celery", "flower", "--port", flowerPort!], await app.ArgumentsAsync(flower));
     }
@@ -129,7 +129,7 @@ public sealed class AirflowModelTests
         Assert.NotEqual(worker1["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"], worker2["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"]);
         Assert.NotEqual("8793", worker1["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"]);
         Assert.True(int.TryParse(triggerer["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"], out _));
-        Assert.Equal(["celery", "worker", "--queues", "default", "--concurrency", "4", "--celery-hostname", "airflow-worker-2@%h"],
+        Assert.Equal(["celery", "worker", "--queues", "default", "--concurrency", "4", "--celery-hostname", $"airflow-worker-2@{System.Net.Dns.GetHostName()}"],
             await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-worker-2")));
     }
 
@@ -164,7 +164,44 @@ public sealed class AirflowModelTests
         Assert.Equal("airflow-api_monitor_health", app.Resource<AirflowProcessResource>("airflow-api").Annotations.OfType<HealthCheckAnnotation>().Single().Key);
         Assert.Single(app.Resource<AirflowProcessResource>("airflow-scheduler").Annotations.OfType<HealthCheckAnnotation>());
         Assert.Contains(app.Resource<AirflowProcessResource>("airflow-flower").Annotations, a => a is ExplicitStartupAnnotation);
+        // Each worker is checked by a Celery ping addressed to its own node name.
+        Assert.Equal("airflow-worker-1_celery_ping", app.Resource<AirflowProcessResource>("airflow-worker-1").Annotations.OfType<HealthCheckAnnotation>().Single().Key);
+        Assert.IsType<AirflowAspire.AppHost.Airflow.CeleryWorkerHealthCheck>(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckServiceOptions>>()
+            .Value.Registrations.Single(r => r.Name == "airflow-worker-1_celery_ping").Factory(app.Services));
         Assert.Equal("http", app.Resource<AirflowProcessResource>("airflow-api").GetEndpoint("http").Scheme);
+    }
+
+    [Fact]
+    public async Task Admin_password_is_written_to_the_passwords_file_before_the_api_server_starts()
+    {
+        using var home = new TemporaryFolder();
+        var app = await BuildAsync($"--Airflow:Home={home.Path}/home", "--Parameters:airflow-admin-password=Adm1nPasswordForTests");
+        var api = app.Resource<AirflowProcessResource>("airflow-api");
+        // Aspire's own handler of this event waits for the api-server's dependencies, which never run here.
+        foreach (var wait in api.Annotations.OfType<WaitAnnotation>().ToList())
+        {
+            api.Annotations.Remove(wait);
+        }
+
+        await app.Services.GetRequiredService<Aspire.Hosting.Eventing.IDistributedApplicationEventing>()
+            .PublishAsync(new BeforeResourceStartedEvent(api, app.Services), TestContext.Current.CancellationToken);
+
+        var file = Path.Combine(home.Path, "home", "simple_auth_manager_passwords.json.generated");
+        Assert.Equal("""{"admin":"Adm1nPasswordForTests"}""", await File.ReadAllTextAsync(file, TestContext.Current.CancellationToken));
+        Assert.Equal(file, (await app.EnvironmentAsync(api))["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]);
+    }
+
+    [Fact]
+    public async Task Home_and_dags_folder_settings_move_airflow_home_the_database_and_the_dags()
+    {
+        using var folder = new TemporaryFolder();
+        Directory.CreateDirectory(Path.Combine(folder.Path, "dags"));
+        var app = await BuildAsync($"--Airflow:Home={folder.Path}/home", $"--Airflow:DagsFolder={folder.Path}/dags");
+
+        var worker = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-worker-1"));
+        Assert.Equal(Path.Combine(folder.Path, "home"), worker["AIRFLOW_HOME"]);
+        Assert.Equal(Path.Combine(folder.Path, "dags"), worker["AIRFLOW__CORE__DAGS_FOLDER"]);
+        Assert.Equal($"sqlite:///{folder.Path}/home/airflow.db", worker["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]);
     }
 
     [Fact]

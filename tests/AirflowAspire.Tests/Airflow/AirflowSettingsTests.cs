@@ -16,6 +16,7 @@ public sealed class AirflowSettingsTests
     [InlineData("--Airflow:Queues=a b", "Airflow:Queues", "queue names")]
     [InlineData("--Airflow:Database=mysql", "Airflow:Database", "sqlite or postgres")]
     [InlineData("--Airflow:VirtualEnvironment=/tmp", "Airflow:VirtualEnvironment", "it has no bin/airflow")]
+    [InlineData("--Airflow:DagsFolder=/nonexistent/dags", "Airflow:DagsFolder", "an existing folder of DAG files")]
     public async Task Invalid_setting_stops_the_AppHost_naming_it(string argument, string setting, string expected)
     {
         var exception = await Assert.ThrowsAnyAsync<Exception>(() => AppHostModel.BuildAsync(argument));

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+
+namespace AirflowAspire.Tests.Fixtures;
+
+/// <summary>
+/// The Debian packages that <c>tests/install-prerequisites.sh</c> installs for the tests that run real
+/// Celery workers and the Airflow stand-in: redis-server, and Celery, redis-py and PyJWT for /usr/bin/python3.
+/// </summary>
+public static class DebianPrerequisites
+{
+    public const string Python = "/usr/bin/python3";
+    public const string RedisServer = "/usr/bin/redis-server";
+
+    private static readonly Lazy<string?> Missing = new(FindMissing);
+
+    /// <summary>Null when everything is there; otherwise what is missing and the command that installs it.</summary>
+    public static string? MissingReason => Missing.Value;
+
+    /// <summary>Skips the calling test, naming what is missing, unless everything is installed.</summary>
+    public static void Require()
+    {
+        if (MissingReason is { } reason)
+        {
+            Assert.Skip(reason);
+        }
+    }
+
+    private static string? FindMissing()
+    {
+        var missing = new List<string>();
+        if (!File.Exists(RedisServer))
+        {
+            missing.Add(RedisServer);
+        }
+        if (!File.Exists(Python))
+        {
+            missing.Add(Python);
+        }
+        else
+        {
+            using var python = Process.Start(new ProcessStartInfo(Python,
+                ["-c", "import importlib.util as u; print(' '.join(m for m in ('celery', 'redis', 'jwt') if u.find_spec(m) is None))"])
+            { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var modules = python.StandardOutput.ReadToEnd().Trim();
+            python.WaitForExit();
+            if (modules.Length > 0)
+            {
+                missing.Add($"the Python modules {modules} for {Python}");
+            }
+        }
+        return missing.Count == 0 ? null
+            : $"Needs {string.Join(", ", missing)}: run tests/install-prerequisites.sh (as root; CI's .ci/run does).";
+    }
+}

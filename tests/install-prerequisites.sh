@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, what the tests that run real Celery workers and the Airflow
+# stand-in need: redis-server (the Redis-protocol broker they start themselves) and Celery, the
+# Redis client and PyJWT for /usr/bin/python3. Run as root (CI does, from .ci/run); idempotent.
+set -euo pipefail
+packages=(redis-server python3-celery python3-redis python3-jwt)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Missing Debian packages: ${missing[*]}. Run: sudo $0" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The tests start their own servers on free ports; the packaged service is not needed.
+if command -v systemctl >/dev/null && systemctl is-active --quiet redis-server 2>/dev/null; then
+  systemctl stop redis-server || true
+fi
+echo "Installed: ${missing[*]}"
