@@ -8,17 +8,15 @@ var dragonfly = builder.AddDragonfly("dragonfly");
 var airflow = builder.AddAirflow("airflow")
     .WithCeleryBroker(dragonfly);
 
-var api = airflow.AddApiServer("airflow-api");
+airflow.AddApiServer("airflow-api");
 airflow.AddScheduler("airflow-scheduler");
 airflow.AddDagProcessor("airflow-dag-processor");
 airflow.AddTriggerer("airflow-triggerer");
-var workers = airflow.AddCeleryWorkers("airflow-worker");
+airflow.AddCeleryWorkers("airflow-worker");
 airflow.AddFlower("airflow-flower");
 
+// Triggers the DAG and proves the outcome end to end; the api-server's "Verify" command reruns it.
 builder.AddProject<Projects.Verifier>("verifier")
-    .WithReference(dragonfly)
-    .WaitFor(dragonfly)
-    .WaitFor(api)
-    .WaitFor(workers);
+    .VerifiesAirflow(airflow, dragonfly);
 
 builder.Build().Run();

@@ -151,6 +151,7 @@ public static class AirflowBuilderExtensions
             airflow.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
                 key, sp => sp.GetRequiredKeyedService<CeleryWorkerHealthCheck>(key), failureStatus: null, tags: null));
 
+            airflow.Resource.Workers.Add(worker.Resource);
             // Two workers on one host would collide on the default log-server port 8793.
             return worker
                 .WithEnvironment("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT", worker.Resource.GetEndpoint("logs").Property(EndpointProperty.TargetPort))

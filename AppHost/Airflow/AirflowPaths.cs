@@ -18,6 +18,9 @@ public sealed record AirflowPaths(string Root, AirflowSettings Settings)
     /// <summary>The DAGs folder every process reads, the worker included.</summary>
     public string DagsFolder => Settings.DagsFolder is { Length: > 0 } dags ? Path.GetFullPath(dags) : Path.Combine(Root, "airflow", "dags");
 
+    /// <summary>The Verifier's JSON report, beside <c>AIRFLOW_HOME</c>.</summary>
+    public string VerifierReport => Path.Combine(Path.GetDirectoryName(Home)!, "verifier-report.json");
+
     /// <summary>The SQLite metadata database (an absolute path, as Airflow requires).</summary>
     public string SqliteDatabase => Path.Combine(Home, "airflow.db");
 

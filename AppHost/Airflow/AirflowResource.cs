@@ -38,6 +38,9 @@ public sealed class AirflowResource(string name, AirflowSettings settings, Airfl
 
     /// <summary>The api-server, whose endpoint serves the REST API and the Task Execution API.</summary>
     public AirflowProcessResource? ApiServer { get; internal set; }
+
+    /// <summary>The Celery workers.</summary>
+    public List<AirflowProcessResource> Workers { get; } = [];
 }
 
 /// <summary>

@@ -205,6 +205,27 @@ public sealed class AirflowModelTests
     }
 
     [Fact]
+    public async Task Verifier_finds_the_api_server_and_the_broker_by_reference_and_gets_the_password_as_an_environment_variable()
+    {
+        var app = await BuildAsync("--Parameters:airflow-admin-password=Adm1nPasswordForTests", "--Airflow:Queues=default,etl");
+        var verifier = app.Resource<ProjectResource>("verifier");
+        var api = app.Resource<AirflowProcessResource>("airflow-api");
+        var apiUrl = await api.GetEndpoint("http").Property(EndpointProperty.Url).GetValueAsync(TestContext.Current.CancellationToken);
+
+        var env = await app.EnvironmentAsync(verifier);
+
+        Assert.Equal("http://airflow-api", env["Verifier__AirflowUrl"]);
+        Assert.Equal(apiUrl, env["services__airflow-api__http__0"]);
+        Assert.Equal($"localhost:16379,password={DragonflyPassword}", env["ConnectionStrings__dragonfly"]);
+        Assert.Equal("admin", env["Verifier__Username"]);
+        Assert.Equal("Adm1nPasswordForTests", env["Verifier__Password"]);
+        Assert.Equal("default,etl", env["Verifier__Queues"]);
+        Assert.EndsWith(Path.Combine(".airflow", "verifier-report.json"), env["Verifier__ReportPath"]);
+        Assert.DoesNotContain(await app.ArgumentsAsync(verifier), arg => arg.Contains("Adm1nPasswordForTests"));
+        Assert.Contains(api.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == VerifierBuilderExtensions.VerifyCommand && c.DisplayName == "Verify");
+    }
+
+    [Fact]
     public async Task Triggerer_setting_off_leaves_it_out()
     {
         var app = await BuildAsync("--Airflow:Triggerer=false");

@@ -1,0 +1,303 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AirflowAspire.Tests.Contract;
+using StackExchange.Redis;
+
+namespace AirflowAspire.Tests.Verifier;
+
+/// <summary>
+/// A fake of Airflow's REST API as an <see cref="HttpMessageHandler"/>, held to Airflow's own OpenAPI
+/// document: every request the client sends and every answer the fake gives is checked against it
+/// (<see cref="ContractViolations"/>), and a body the schema rejects gets FastAPI's 422 as from Airflow.
+/// A triggered run moves queued → running → success over a few polls; when its task "runs", the fake
+/// writes what a Celery worker leaves in the broker (a <c>celery-task-meta-*</c> entry in db 1).
+/// Scenario switches make it fail the ways a real deployment does.
+/// </summary>
+public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer? broker = null) : HttpMessageHandler
+{
+    public const string Password = "Adm1nPassword";
+    private const string Token = "fake-airflow-token";
+    private const string DagFile = "/opt/airflow/dags/hello_dragonfly.py";
+
+    private readonly List<string> _violations = [];
+    private readonly Dictionary<string, int> _runPolls = [];
+    private int _dagPolls;
+    private bool _paused = true;
+
+    /// <summary>Every place where a request or an answer broke Airflow's contract.</summary>
+    public IReadOnlyList<string> ContractViolations => _violations;
+
+    /// <summary>The requests received, <c>METHOD path?query</c>.</summary>
+    public List<string> Requests { get; } = [];
+
+    /// <summary>Polls of <c>GET /dags/{id}</c> answered 404 before the DAG appears (the dag-processor's first parse).</summary>
+    public int PollsBeforeDagAppears { get; init; } = 2;
+
+    /// <summary>The DAG file fails to import with this stack trace; the DAG never appears.</summary>
+    public string? ImportError { get; init; }
+
+    /// <summary>The scheduler reports unhealthy forever.</summary>
+    public bool SchedulerUnhealthy { get; init; }
+
+    /// <summary>The task fails on the worker: Celery stores this error (<c>exc_type</c>, message) as FAILURE.</summary>
+    public (string Type, string Message)? WorkerError { get; init; }
+
+    /// <summary>No worker takes the task: it stays queued and its message stays in the broker queue.</summary>
+    public bool NoWorker { get; init; }
+
+    /// <summary>Every bearer token is refused with 403, as when the api-server's jwt_secret changed under it.</summary>
+    public bool RejectTokenSignature { get; init; }
+
+    /// <summary>The task prints this line (Airflow's task log).</summary>
+    public string TaskOutput { get; init; } = "Hello from a Celery worker via Dragonfly!";
+
+    // One request at a time: the fake's state is plain collections (the benchmark sends several at once).
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await AnswerCheckedAsync(request, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<HttpResponseMessage> AnswerCheckedAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var method = request.Method.Method;
+        var pathAndQuery = request.RequestUri!.PathAndQuery;
+        var body = request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken);
+        Requests.Add($"{method} {pathAndQuery}");
+        {
+            _violations.AddRange(contract.CheckRequest(method, pathAndQuery, body).Select(v => $"request {method} {pathAndQuery}: {v}"));
+        }
+
+        var (status, answer) = await AnswerAsync(request, method, pathAndQuery.Split('?')[0], body);
+        var text = answer?.ToJsonString();
+        {
+            _violations.AddRange(contract.CheckResponse(method, pathAndQuery, (int)status, text).Select(v => $"response {(int)status} to {method} {pathAndQuery}: {v}"));
+        }
+        return new HttpResponseMessage(status)
+        {
+            Content = text is null ? null : new StringContent(text, Encoding.UTF8, "application/json"),
+        };
+    }
+
+    private async Task<(HttpStatusCode, JsonNode?)> AnswerAsync(HttpRequestMessage request, string method, string path, string? body)
+    {
+        if (path == "/api/v2/version")
+        {
+            return (HttpStatusCode.OK, new JsonObject { ["version"] = "3.0.3", ["git_version"] = null });
+        }
+        if (path == "/api/v2/monitor/health")
+        {
+            return (HttpStatusCode.OK, Health());
+        }
+        if (path == "/auth/token" && method == "POST")
+        {
+            var credentials = JsonNode.Parse(body ?? "{}");
+            return credentials?["password"]?.GetValue<string>() == Password
+                ? (HttpStatusCode.Created, new JsonObject { ["access_token"] = Token })
+                : (HttpStatusCode.Unauthorized, Detail("Invalid credentials"));
+        }
+        // Everything else needs the token, as Airflow's REST API does.
+        if (request.Headers.Authorization?.Parameter is not { } token)
+        {
+            return (HttpStatusCode.Unauthorized, Detail("Not authenticated"));
+        }
+        if (token != Token || RejectTokenSignature)
+        {
+            return (HttpStatusCode.Forbidden, Detail("Invalid JWT token"));
+        }
+        if (contract.CheckRequest(method, request.RequestUri!.PathAndQuery, body) is { Count: > 0 } invalid)
+        {
+            return (HttpStatusCode.UnprocessableEntity, new JsonObject
+            {
+                ["detail"] = new JsonArray(invalid.Select(v => (JsonNode)new JsonObject
+                {
+                    ["type"] = "value_error", ["loc"] = new JsonArray("body"), ["msg"] = v, ["input"] = null,
+                }).ToArray()),
+            });
+        }
+
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
+        return (method, segments) switch
+        {
+            ("GET", ["api", "v2", "importErrors"]) => (HttpStatusCode.OK, ImportErrors()),
+            ("GET", ["api", "v2", "dags", var dagId]) => Dag(dagId),
+            ("PATCH", ["api", "v2", "dags", var dagId]) => Unpause(dagId, body!),
+            ("POST", ["api", "v2", "dags", _, "dagRuns"]) => Trigger(body!),
+            ("GET", ["api", "v2", "dags", _, "dagRuns", var runId]) => (HttpStatusCode.OK, await RunAsync(runId)),
+            ("GET", ["api", "v2", "dags", _, "dagRuns", var runId, "taskInstances"]) => (HttpStatusCode.OK, TaskInstances(runId)),
+            ("GET", ["api", "v2", "dags", _, "dagRuns", var runId, "taskInstances", _, "logs", _]) => (HttpStatusCode.OK, Log(runId)),
+            _ => (HttpStatusCode.NotFound, Detail("Not Found")),
+        };
+    }
+
+    private JsonObject Health()
+    {
+        static JsonObject Component(string heartbeatKey, string status) => new() { ["status"] = status, [heartbeatKey] = "2026-11-25T10:00:00+00:00" };
+        return new JsonObject
+        {
+            ["metadatabase"] = new JsonObject { ["status"] = "healthy" },
+            ["scheduler"] = Component("latest_scheduler_heartbeat", SchedulerUnhealthy ? "unhealthy" : "healthy"),
+            ["triggerer"] = Component("latest_triggerer_heartbeat", "healthy"),
+            ["dag_processor"] = Component("latest_dag_processor_heartbeat", "healthy"),
+        };
+    }
+
+    private JsonObject ImportErrors()
+    {
+        var errors = ImportError is null ? new JsonArray() : new JsonArray(new JsonObject
+        {
+            ["import_error_id"] = 1, ["timestamp"] = "2026-11-25T10:00:00Z", ["filename"] = DagFile,
+            ["bundle_name"] = "dags-folder", ["stack_trace"] = ImportError,
+        });
+        return new JsonObject { ["import_errors"] = errors, ["total_entries"] = errors.Count };
+    }
+
+    private (HttpStatusCode, JsonNode?) Dag(string dagId)
+        => ImportError is not null || dagId != "hello_dragonfly" || _dagPolls++ < PollsBeforeDagAppears
+            ? (HttpStatusCode.NotFound, Detail($"Dag with id {dagId} was not found"))
+            : (HttpStatusCode.OK, DagBody());
+
+    private (HttpStatusCode, JsonNode?) Unpause(string dagId, string body)
+    {
+        _paused = JsonNode.Parse(body)!["is_paused"]!.GetValue<bool>();
+        return Dag(dagId);
+    }
+
+    private readonly Dictionary<string, DateTimeOffset> _runs = [];
+
+    private (HttpStatusCode, JsonNode?) Trigger(string body)
+    {
+        // Without a run id Airflow makes one from the run type and the time.
+        var runId = JsonNode.Parse(body)!["dag_run_id"]?.GetValue<string>() ?? $"manual__{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.ffffff}+00:00";
+        if (!_runs.TryAdd(runId, DateTimeOffset.UtcNow))
+        {
+            return (HttpStatusCode.Conflict, Detail($"DAG Run with run_id: `{runId}` already exists"));
+        }
+        _runPolls[runId] = 0;
+        return (HttpStatusCode.OK, RunBody(runId, "queued"));
+    }
+
+    /// <summary>queued, then running, then the end; the task's Celery traces are written as it ends.</summary>
+    private async Task<JsonNode> RunAsync(string runId)
+    {
+        var polls = ++_runPolls[runId];
+        var state = RunState(polls);
+        if (polls == 3 && broker is not null)
+        {
+            var results = broker.GetDatabase(1);
+            var celeryId = Guid.NewGuid().ToString();
+            if (NoWorker)
+            {
+                await broker.GetDatabase(0).ListLeftPushAsync("default", "{\"body\": \"...\"}");
+            }
+            else
+            {
+                var meta = WorkerError is { } error
+                    ? new JsonObject { ["status"] = "FAILURE", ["result"] = new JsonObject { ["exc_type"] = error.Type, ["exc_message"] = new JsonArray(error.Message), ["exc_module"] = "builtins" } }
+                    : new JsonObject { ["status"] = "SUCCESS", ["result"] = null };
+                meta["traceback"] = null;
+                meta["children"] = new JsonArray();
+                meta["date_done"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.ffffff");
+                meta["task_id"] = celeryId;
+                await results.StringSetAsync($"celery-task-meta-{celeryId}", meta.ToJsonString());
+            }
+        }
+        return RunBody(runId, state);
+    }
+
+    private string RunState(int polls) => polls switch
+    {
+        < 2 => "queued",
+        < 3 => "running",
+        _ when NoWorker => "running",
+        _ => WorkerError is null ? "success" : "failed",
+    };
+
+    private string TaskState(string runId)
+    {
+        var polls = _runPolls.GetValueOrDefault(runId);
+        return polls < 3 || NoWorker ? "queued" : WorkerError is null ? "success" : "failed";
+    }
+
+    private JsonObject TaskInstances(string runId)
+    {
+        var state = TaskState(runId);
+        var ran = state == "success";
+        var started = _runs[runId].AddMilliseconds(300).ToString("O");
+        var instance = new JsonObject
+        {
+            ["id"] = "0199b6a2-5c1e-7d3f-9a8b-1c2d3e4f5a6b", ["task_id"] = "first_task", ["dag_id"] = "hello_dragonfly",
+            ["dag_run_id"] = runId, ["map_index"] = -1, ["logical_date"] = null, ["run_after"] = _runs[runId].ToString("O"),
+            ["start_date"] = ran ? started : null, ["end_date"] = ran ? started : null, ["duration"] = ran ? 0.05 : null,
+            ["state"] = state, ["try_number"] = state == "queued" ? 0 : 1, ["max_tries"] = 0,
+            ["task_display_name"] = "first_task", ["dag_display_name"] = "hello_dragonfly",
+            // A worker that never reached the Task Execution API never set its hostname.
+            ["hostname"] = ran ? "worker-host" : null, ["unixname"] = ran ? "airflow" : null,
+            ["pool"] = "default_pool", ["pool_slots"] = 1, ["queue"] = "default", ["priority_weight"] = 1,
+            ["operator"] = "PythonOperator", ["operator_name"] = "PythonOperator",
+            ["queued_when"] = started, ["scheduled_when"] = started, ["pid"] = ran ? 4242 : null,
+            ["executor"] = null, ["executor_config"] = "{}", ["note"] = null, ["rendered_map_index"] = null,
+            ["rendered_fields"] = new JsonObject(), ["trigger"] = null, ["triggerer_job"] = null,
+            ["dag_version"] = new JsonObject
+            {
+                ["id"] = "0199b6a2-0000-7d3f-9a8b-1c2d3e4f5a6b", ["version_number"] = 1, ["dag_id"] = "hello_dragonfly",
+                ["bundle_name"] = "dags-folder", ["bundle_version"] = null, ["created_at"] = "2026-11-25T10:00:00Z",
+                ["dag_display_name"] = "hello_dragonfly", ["bundle_url"] = null,
+            },
+        };
+        return new JsonObject { ["task_instances"] = new JsonArray(instance), ["total_entries"] = 1 };
+    }
+
+    private JsonObject Log(string runId)
+    {
+        var lines = new JsonArray(
+            new JsonObject { ["event"] = "::group::Log message source details", ["sources"] = new JsonArray("/opt/airflow/logs/x.log") },
+            new JsonObject { ["event"] = "::endgroup::" });
+        if (TaskState(runId) == "success")
+        {
+            lines.Add(new JsonObject { ["timestamp"] = "2026-11-25T10:00:01.000000Z", ["event"] = TaskOutput, ["level"] = "info", ["logger"] = "task.stdout" });
+        }
+        return new JsonObject { ["content"] = lines, ["continuation_token"] = null };
+    }
+
+    private JsonObject RunBody(string runId, string state)
+    {
+        var queued = _runs[runId];
+        var ended = state is "success" or "failed";
+        return new JsonObject
+        {
+            ["dag_run_id"] = runId, ["dag_id"] = "hello_dragonfly", ["logical_date"] = null,
+            ["queued_at"] = queued.ToString("O"), ["start_date"] = state == "queued" ? null : queued.AddMilliseconds(100).ToString("O"),
+            ["end_date"] = ended ? queued.AddMilliseconds(1270).ToString("O") : null, ["duration"] = ended ? 1.17 : null,
+            ["data_interval_start"] = null, ["data_interval_end"] = null, ["run_after"] = queued.ToString("O"),
+            ["last_scheduling_decision"] = null, ["run_type"] = "manual", ["state"] = state, ["triggered_by"] = "rest_api",
+            ["triggering_user_name"] = "admin", ["conf"] = new JsonObject(), ["note"] = null, ["dag_versions"] = new JsonArray(),
+            ["bundle_version"] = null, ["dag_display_name"] = "hello_dragonfly", ["partition_key"] = null,
+        };
+    }
+
+    private JsonObject DagBody() => new()
+    {
+        ["dag_id"] = "hello_dragonfly", ["dag_display_name"] = "hello_dragonfly", ["is_paused"] = _paused, ["is_stale"] = false,
+        ["last_parsed_time"] = "2026-11-25T10:00:00Z", ["last_parse_duration"] = 0.1, ["last_expired"] = null,
+        ["bundle_name"] = "dags-folder", ["bundle_version"] = null, ["relative_fileloc"] = "hello_dragonfly.py", ["fileloc"] = DagFile,
+        ["description"] = null, ["deadline"] = null, ["timetable_summary"] = null, ["timetable_description"] = "Never, external triggers only",
+        ["tags"] = new JsonArray(), ["max_active_tasks"] = 16, ["max_active_runs"] = 16, ["max_consecutive_failed_dag_runs"] = 0,
+        ["has_task_concurrency_limits"] = false, ["has_import_errors"] = false, ["next_dagrun_logical_date"] = null,
+        ["next_dagrun_data_interval_start"] = null, ["next_dagrun_data_interval_end"] = null, ["next_dagrun_run_after"] = null,
+        ["owners"] = new JsonArray("airflow"), ["file_token"] = "token",
+    };
+
+    private static JsonObject Detail(string detail) => new() { ["detail"] = detail };
+}

@@ -1,0 +1,264 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using AirflowAspire.Tests.Contract;
+using AirflowAspire.Tests.Fixtures;
+using AirflowAspire.Verifier;
+using AirflowAspire.Verifier.Airflow;
+using AirflowAspire.Verifier.Broker;
+using AirflowAspire.Verifier.Verification;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace AirflowAspire.Tests.Verifier;
+
+/// <summary>
+/// The Verifier's whole flow against <see cref="FakeAirflow"/> (held to Airflow's OpenAPI documents)
+/// and a real Redis-protocol server (Garnet) holding what Celery leaves behind: the verdict on a good
+/// run, and the check and likely cause named for each way a deployment fails.
+/// </summary>
+public sealed class VerifierTests : IAsyncLifetime
+{
+    private readonly GarnetServer _server = new("broker-password");
+    private ConnectionMultiplexer _redis = null!;
+
+    public async ValueTask InitializeAsync()
+        => _redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{_server.Port},password={_server.Password},allowAdmin=true");
+
+    public async ValueTask DisposeAsync()
+    {
+        await _redis.DisposeAsync();
+        _server.Dispose();
+    }
+
+    private static readonly VerifierOptions Options = new()
+    {
+        Password = FakeAirflow.Password,
+        PollInterval = TimeSpan.FromMilliseconds(5),
+        HealthTimeout = TimeSpan.FromSeconds(1),
+        DagTimeout = TimeSpan.FromSeconds(1),
+        RunTimeout = TimeSpan.FromSeconds(1),
+    };
+
+    private FakeAirflow Fake(string version = "3.0.3") => new(AirflowOpenApi.Load(version), _redis);
+
+    private Task<VerificationReport> VerifyAsync(FakeAirflow airflow, VerifierOptions? options = null)
+    {
+        var client = new AirflowClient(new HttpClient(airflow) { BaseAddress = new Uri("http://airflow-api") });
+        var verification = new AirflowVerification(client, new CeleryBrokerInspector(_redis, 0, 1), options ?? Options, NullLogger.Instance);
+        return verification.RunAsync(TestContext.Current.CancellationToken);
+    }
+
+    private static Check Single(VerificationReport report, string name) => Assert.Single(report.Checks, c => c.Name == name);
+
+    [Theory]
+    [InlineData("3.0.3")]
+    [InlineData("main-2026-02")]
+    public async Task A_good_run_passes_every_check_and_only_the_broker_identity_fails_on_a_server_that_is_not_Dragonfly(string version)
+    {
+        var airflow = Fake(version);
+
+        var report = await VerifyAsync(airflow);
+
+        Assert.True(airflow.ContractViolations.Count == 0, string.Join("\n", airflow.ContractViolations));
+        Assert.All(report.Checks.Where(c => c.Name != "broker-is-dragonfly"), c => Assert.True(c.Passed, $"{c.Name}: {c.Seen}"));
+        Assert.Equal(["api-reachable", "components-healthy", "token", "dag-parsed", "dag-unpaused", "run-succeeded", "tasks-succeeded",
+            "tasks-on-worker-queues", "tasks-ran-on-a-worker", "task-log-has-output", "celery-result-in-backend",
+            "broker-queue-drained:default", "broker-is-dragonfly"], report.Checks.Select(c => c.Name));
+        var broker = Single(report, "broker-is-dragonfly");
+        Assert.False(broker.Passed);
+        Assert.StartsWith("Garnet", broker.Seen);
+        Assert.Contains("not Dragonfly", broker.Cause);
+        Assert.False(report.Passed);
+        // Unpaused before the trigger: a paused DAG's runs stay queued forever.
+        Assert.True(airflow.Requests.FindIndex(r => r.StartsWith("PATCH")) < airflow.Requests.FindIndex(r => r.StartsWith("POST /api/v2/dags")));
+        Assert.NotNull(report.TriggerToTerminalSeconds);
+    }
+
+    [Fact]
+    public async Task A_DAG_file_that_fails_to_import_fails_at_once_with_Airflows_error()
+    {
+        var airflow = new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis) { ImportError = "Traceback (most recent call last):\nModuleNotFoundError: No module named 'pandaz'" };
+        var options = new VerifierOptions { Password = FakeAirflow.Password, PollInterval = TimeSpan.FromMilliseconds(5), DagTimeout = TimeSpan.FromMinutes(5) };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var report = await VerifyAsync(airflow, options);
+
+        var dag = Single(report, "dag-parsed");
+        Assert.False(dag.Passed);
+        Assert.Contains("No module named 'pandaz'", dag.Cause);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "An import error of the DAG's own file must not wait for the DAG timeout.");
+        Assert.DoesNotContain(airflow.Requests, r => r.StartsWith("POST /api/v2/dags"));
+        Assert.Empty(airflow.ContractViolations);
+    }
+
+    [Fact]
+    public async Task A_wrong_password_fails_the_token_check_and_names_the_passwords_file()
+    {
+        var report = await VerifyAsync(Fake(), new VerifierOptions { Password = "not-the-password", PollInterval = TimeSpan.FromMilliseconds(5) });
+
+        var token = Single(report, "token");
+        Assert.False(token.Passed);
+        Assert.Contains("401", token.Seen);
+        Assert.Contains("simple_auth_manager_passwords_file", token.Cause);
+    }
+
+    [Fact]
+    public async Task A_task_token_signed_with_another_jwt_secret_fails_the_run_and_names_the_setting()
+    {
+        var airflow = new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis)
+        {
+            WorkerError = ("ServerResponseError", "Invalid auth token: Signature verification failed"),
+        };
+
+        var report = await VerifyAsync(airflow);
+
+        var run = Single(report, "run-succeeded");
+        Assert.False(run.Passed);
+        Assert.Contains("AIRFLOW__API_AUTH__JWT_SECRET", run.Cause);
+        Assert.Contains("Signature verification failed", run.Cause);
+        Assert.False(Single(report, "tasks-ran-on-a-worker").Passed);
+        Assert.False(Single(report, "celery-result-in-backend").Passed);
+    }
+
+    [Fact]
+    public async Task A_worker_that_cannot_reach_the_execution_API_fails_the_run_and_names_the_setting()
+    {
+        var airflow = new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis)
+        {
+            WorkerError = ("ConnectError", "[Errno 111] Connection refused"),
+        };
+
+        var report = await VerifyAsync(airflow);
+
+        var run = Single(report, "run-succeeded");
+        Assert.False(run.Passed);
+        Assert.Contains("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", run.Cause);
+    }
+
+    [Fact]
+    public async Task A_task_no_worker_picks_up_times_out_naming_the_queue_and_the_workers()
+    {
+        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis) { NoWorker = true });
+
+        var finished = Single(report, "run-finished");
+        Assert.False(finished.Passed);
+        Assert.Contains("first_task queued", finished.Seen);
+        Assert.Contains("no Celery worker picked it up", finished.Cause);
+    }
+
+    [Fact]
+    public async Task A_scheduler_that_never_reports_healthy_fails_the_health_check_by_name()
+    {
+        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis) { SchedulerUnhealthy = true });
+
+        var health = Single(report, "components-healthy");
+        Assert.False(health.Passed);
+        Assert.Contains("scheduler unhealthy", health.Seen);
+        Assert.Contains("airflow-scheduler", health.Cause);
+        Assert.DoesNotContain(report.Checks, c => c.Name == "token");
+    }
+
+    [Fact]
+    public async Task A_token_whose_signature_the_api_server_refuses_names_the_jwt_secret()
+    {
+        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis) { RejectTokenSignature = true });
+
+        var dag = Single(report, "dag-parsed");
+        Assert.False(dag.Passed);
+        Assert.Contains("403", dag.Seen);
+        Assert.Contains("jwt_secret", dag.Cause);
+    }
+
+    [Theory]
+    [InlineData("{}", HttpStatusCode.UnprocessableEntity)]
+    [InlineData("""{"logical_date": null, "bogus": 1}""", HttpStatusCode.UnprocessableEntity)]
+    [InlineData("""{"logical_date": null}""", HttpStatusCode.OK)]
+    public async Task The_fake_rejects_trigger_bodies_as_Airflow_does(string body, HttpStatusCode expected)
+    {
+        var airflow = Fake();
+        using var http = new HttpClient(airflow) { BaseAddress = new Uri("http://airflow-api") };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", "fake-airflow-token");
+
+        using var response = await http.PostAsync("/api/v2/dags/hello_dragonfly/dagRuns",
+            new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(expected, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_client_surfaces_401_without_a_token_and_403_with_a_refused_one()
+    {
+        var unauthenticated = new AirflowClient(new HttpClient(Fake()) { BaseAddress = new Uri("http://airflow-api") });
+        var missing = await Assert.ThrowsAsync<AirflowApiException>(() => unauthenticated.GetDagAsync("hello_dragonfly", TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.Unauthorized, missing.Status);
+        Assert.Equal("Not authenticated", missing.Detail);
+
+        var refused = new AirflowClient(new HttpClient(new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis) { RejectTokenSignature = true }) { BaseAddress = new Uri("http://airflow-api") });
+        await refused.LogInAsync("admin", FakeAirflow.Password, TestContext.Current.CancellationToken);
+        var forbidden = await Assert.ThrowsAsync<AirflowApiException>(() => refused.GetDagAsync("hello_dragonfly", TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.Status);
+    }
+
+    [Fact]
+    public async Task The_report_is_written_as_JSON_with_the_verdict_the_checks_and_the_timings()
+    {
+        var report = await VerifyAsync(Fake());
+
+        using var json = JsonDocument.Parse(report.ToJson());
+        Assert.Equal("failed", json.RootElement.GetProperty("verdict").GetString());
+        Assert.Equal("3.0.3", json.RootElement.GetProperty("airflow_version").GetString());
+        Assert.True(json.RootElement.GetProperty("trigger_to_terminal_seconds").GetDouble() > 0);
+        Assert.Equal(report.Checks.Count, json.RootElement.GetProperty("checks").GetArrayLength());
+        Assert.True(json.RootElement.GetProperty("step_seconds").TryGetProperty("run", out _));
+        Assert.Contains(report.Lines(), line => line.StartsWith("FAIL broker-is-dragonfly", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Benchmark_mode_runs_them_all_and_reports_ordered_latencies()
+    {
+        var airflow = Fake();
+        var client = new AirflowClient(new HttpClient(airflow) { BaseAddress = new Uri("http://airflow-api") });
+        var options = new VerifierOptions { Password = FakeAirflow.Password, PollInterval = TimeSpan.FromMilliseconds(5), Runs = 6, Concurrency = 3 };
+        var verification = new AirflowVerification(client, new CeleryBrokerInspector(_redis, 0, 1), options, NullLogger.Instance);
+
+        var result = await new Benchmark(verification, options).RunAsync(new VerificationReport(), TestContext.Current.CancellationToken);
+
+        Assert.NotNull(result);
+        Assert.Equal(6, result.Succeeded);
+        Assert.Equal(6, airflow.Requests.Count(r => r.StartsWith("POST /api/v2/dags")));
+        Assert.True(result.MinSeconds <= result.P50Seconds && result.P50Seconds <= result.P95Seconds && result.P95Seconds <= result.MaxSeconds);
+        Assert.True(result.RunsPerMinute > 0);
+        Assert.Empty(airflow.ContractViolations);
+    }
+
+    [Fact]
+    public void Dragonfly_is_recognised_by_dragonfly_version_in_INFO_server()
+    {
+        // Fields of Dragonfly v1.40.1's INFO server (../shared/reference/dragonfly-facts.md).
+        var dragonfly = CeleryBrokerInspector.Identify("127.0.0.1:6379", new Dictionary<string, string>
+        {
+            ["redis_version"] = "7.4.0", ["dragonfly_version"] = "df-v1.40.1", ["thread_count"] = "2",
+        });
+        var redis = CeleryBrokerInspector.Identify("127.0.0.1:6379", new Dictionary<string, string> { ["redis_version"] = "7.0.15" });
+
+        Assert.True(dragonfly.IsDragonfly);
+        Assert.Equal("Dragonfly df-v1.40.1", dragonfly.Description);
+        Assert.False(redis.IsDragonfly);
+        Assert.Equal("Redis 7.0.15", redis.Description);
+    }
+
+    [Fact]
+    public void Celery_result_entries_are_read_with_their_error()
+    {
+        var failure = CeleryBrokerInspector.Parse("""
+            {"status": "FAILURE", "result": {"exc_type": "ServerResponseError", "exc_message": ["Invalid auth token: Signature verification failed"], "exc_module": "airflow.sdk.api.client"},
+             "traceback": "...", "children": [], "date_done": "2026-11-25T10:00:01.123456", "task_id": "abc"}
+            """);
+
+        Assert.NotNull(failure);
+        Assert.Equal("FAILURE", failure.Status);
+        Assert.Equal("ServerResponseError: Invalid auth token: Signature verification failed", failure.Error);
+        Assert.Equal(new DateTimeOffset(2026, 11, 25, 10, 0, 1, 123, TimeSpan.Zero).AddTicks(4560), failure.DateDone);
+    }
+}
