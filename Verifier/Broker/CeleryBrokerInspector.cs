@@ -29,7 +29,12 @@ public sealed class CeleryBrokerInspector(IConnectionMultiplexer redis, int brok
         var server = redis.GetServers()[0];
         var info = (await server.InfoAsync("server").ConfigureAwait(false))
             .SelectMany(group => group).GroupBy(pair => pair.Key).ToDictionary(g => g.Key, g => g.First().Value);
-        return Identify(server.EndPoint.ToString() ?? "broker", info);
+        var endpoint = server.EndPoint switch
+        {
+            System.Net.DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
+            var other => other.ToString() ?? "the broker",
+        };
+        return Identify(endpoint, info);
     }
 
     /// <summary>Reads the fields of an <c>INFO server</c> answer.</summary>

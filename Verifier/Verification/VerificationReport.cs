@@ -43,10 +43,10 @@ public sealed class VerificationReport
     /// <summary>True when every check passed (and there was at least one).</summary>
     public bool Passed => Checks.Count > 0 && Checks.All(c => c.Passed);
 
-    /// <summary>Adds a check and returns whether it passed.</summary>
+    /// <summary>Adds a check and returns whether it passed; a cause is kept only for a failure.</summary>
     public bool Add(Check check)
     {
-        Checks.Add(check);
+        Checks.Add(check.Passed ? check with { Cause = null } : check);
         return check.Passed;
     }
 
