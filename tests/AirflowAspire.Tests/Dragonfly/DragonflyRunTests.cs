@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using AirflowAspire.Tests.Fixtures;
 
 namespace AirflowAspire.Tests.Dragonfly;
@@ -40,7 +39,7 @@ public sealed class DragonflyRunTests
     [Fact]
     public async Task Without_a_container_engine_Dragonfly_says_what_is_missing_and_how_to_fix_it()
     {
-        if (ContainerEngineRuns())
+        if (await Prerequisites.ContainerEngineRunsAsync())
         {
             Assert.Skip("A container engine runs on this machine (`docker info` succeeded); this test covers machines without one.");
         }
@@ -54,18 +53,5 @@ public sealed class DragonflyRunTests
         Assert.Contains("start Docker or Podman", line);
         var verifier = await app.WaitForStateAsync("verifier", StartBound, TerminalStates);
         Assert.Equal("FailedToStart", verifier.Snapshot.State?.Text);
-    }
-
-    private static bool ContainerEngineRuns()
-    {
-        try
-        {
-            using var docker = Process.Start(new ProcessStartInfo("docker", "info") { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            return docker.WaitForExit(TimeSpan.FromSeconds(20)) && docker.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false; // No docker client at all.
-        }
     }
 }

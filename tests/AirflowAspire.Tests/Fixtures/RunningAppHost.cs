@@ -18,6 +18,8 @@ public sealed class RunningAppHost : IAsyncDisposable
     public static async Task<RunningAppHost> StartAsync(TimeSpan timeout, params string[] args)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args, TestContext.Current.CancellationToken);
+        // Every resource's log would be copied to the test output; the tests quote the logs they need.
+        builder.Services.AddLogging(logging => logging.AddFilter("AppHost.Resources", Microsoft.Extensions.Logging.LogLevel.Warning));
         var running = new RunningAppHost(await builder.BuildAsync(TestContext.Current.CancellationToken));
         using var bound = Bound(timeout);
         await running.App.StartAsync(bound.Token);

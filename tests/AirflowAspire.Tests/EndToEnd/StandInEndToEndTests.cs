@@ -1,0 +1,156 @@
+using System.Text.Json;
+using AirflowAspire.Tests.Fixtures;
+
+namespace AirflowAspire.Tests.EndToEnd;
+
+/// <summary>
+/// The whole stack on every CI run: the real AppHost through <see cref="DistributedApplicationTestingBuilder"/>,
+/// real processes started by DCP, redis-server in place of the Dragonfly binary, the stand-in of Airflow
+/// 3.0.3's processes (tests/AirflowStandIn: a real Celery worker, the REST and Task Execution APIs, the
+/// scheduler and dag-processor) and the real Verifier, start to verdict; then with faults induced.
+/// </summary>
+public sealed class StandInEndToEndTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(90);
+    private static readonly string[] Ended = ["Finished", "Exited", "FailedToStart"];
+
+    private static Task<(int? ExitCode, JsonDocument Report, IReadOnlyList<string> Log)> RunAsync(AirflowStandIn standIn, params string[] extra)
+        => RunAsync(standIn, null, extra);
+
+    /// <summary>Runs the stack until the Verifier ends; <paramref name="whileRunning"/> sees the stack still up.</summary>
+    private static async Task<(int? ExitCode, JsonDocument Report, IReadOnlyList<string> Log)> RunAsync(
+        AirflowStandIn standIn, Func<RunningAppHost, Task>? whileRunning, params string[] extra)
+    {
+        await using var app = await RunningAppHost.StartAsync(Bound, [.. standIn.AppHostArguments, .. extra]);
+        var verifier = await app.WaitForStateAsync("verifier", Bound, Ended);
+        Assert.True(File.Exists(standIn.ReportPath),
+            $"The Verifier ({verifier.Snapshot.State?.Text}, exit {verifier.Snapshot.ExitCode}) wrote no report. Its log:\n{string.Join('\n', app.Log("verifier"))}");
+        if (whileRunning is not null)
+        {
+            await whileRunning(app);
+        }
+        return (verifier.Snapshot.ExitCode, standIn.ReadReport(), app.Log("verifier"));
+    }
+
+    /// <summary>
+    /// Asks the stand-in's api-server every call the Verifier makes, for the run the Verifier made, and checks
+    /// each answer against Airflow 3.0.3's OpenAPI document: the stand-in cannot drift from Airflow's contract.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> StandInAnswersAgainstTheContractAsync(RunningAppHost app, JsonDocument report)
+    {
+        var contract = Contract.AirflowOpenApi.Load("3.0.3");
+        var api = app.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "airflow-api");
+        var url = await ((IResourceWithEndpoints)api).GetEndpoint("http").Property(EndpointProperty.Url).GetValueAsync(TestContext.Current.CancellationToken);
+        var password = await app.App.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            .OfType<ParameterResource>().Single(p => p.Name == "airflow-admin-password").GetValueAsync(TestContext.Current.CancellationToken);
+        var runId = report.RootElement.GetProperty("run_id").GetString();
+        var run = $"/api/v2/dags/hello_dragonfly/dagRuns/{runId}";
+        using var http = new HttpClient { BaseAddress = new Uri(url!) };
+        var violations = new List<string>();
+
+        async Task<string> CallAsync(string method, string path, string? body = null)
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), path);
+            request.Headers.Accept.ParseAdd("application/json");
+            if (body is not null)
+            {
+                request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+            }
+            using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+            var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            violations.AddRange(contract.CheckResponse(method, path, (int)response.StatusCode, text).Select(v => $"{method} {path}: {v}"));
+            return text;
+        }
+
+        await CallAsync("GET", "/api/v2/version");
+        await CallAsync("GET", "/api/v2/monitor/health");
+        await CallAsync("POST", "/auth/token", """{"username": "admin"}""");
+        var token = JsonDocument.Parse(await CallAsync("POST", "/auth/token", JsonSerializer.Serialize(new { username = "admin", password })))
+            .RootElement.GetProperty("access_token").GetString();
+        await CallAsync("GET", "/api/v2/dags/hello_dragonfly");
+        http.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        await CallAsync("GET", "/api/v2/dags/hello_dragonfly");
+        await CallAsync("GET", "/api/v2/dags/no_such_dag");
+        await CallAsync("GET", "/api/v2/importErrors");
+        await CallAsync("PATCH", "/api/v2/dags/hello_dragonfly", """{"is_paused": false}""");
+        await CallAsync("POST", "/api/v2/dags/hello_dragonfly/dagRuns", "{}");
+        await CallAsync("POST", "/api/v2/dags/hello_dragonfly/dagRuns", $$"""{"logical_date": null, "dag_run_id": "{{runId}}"}""");
+        await CallAsync("GET", run);
+        await CallAsync("GET", $"{run}/taskInstances");
+        await CallAsync("GET", $"{run}/taskInstances/first_task/logs/1?full_content=true");
+        return violations;
+    }
+
+    private static JsonElement Check(JsonDocument report, string name)
+        => report.RootElement.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);
+
+    [Fact]
+    public async Task Every_process_comes_up_and_the_Verifier_passes_every_check_but_the_broker_identity()
+    {
+        DebianPrerequisites.Require();
+        using var standIn = AirflowStandIn.Create();
+        IReadOnlyList<string> violations = [];
+
+        var (exitCode, report, log) = await RunAsync(standIn, async app =>
+        {
+            violations = await StandInAnswersAgainstTheContractAsync(app, standIn.ReadReport());
+        });
+
+        Assert.Equal(1, exitCode);
+        var failed = report.RootElement.GetProperty("checks").EnumerateArray().Where(c => !c.GetProperty("passed").GetBoolean()).ToList();
+        Assert.True(failed.Count == 1 && failed[0].GetProperty("name").GetString() == "broker-is-dragonfly",
+            $"Only the broker identity may fail; failed: {string.Join("\n", failed)}\nVerifier log:\n{string.Join('\n', log)}");
+        Assert.StartsWith("Redis", Check(report, "broker-is-dragonfly").GetProperty("seen").GetString());
+        Assert.True(violations.Count == 0, string.Join('\n', violations));
+        var seconds = report.RootElement.GetProperty("trigger_to_terminal_seconds").GetDouble();
+        TestContext.Current.TestOutputHelper?.WriteLine($"Stand-in stack: trigger to success {seconds:0.00} s; steps {report.RootElement.GetProperty("step_seconds")}");
+        Assert.InRange(seconds, 0.01, 30);
+    }
+
+    [Fact]
+    public async Task Secrets_that_differ_between_scheduler_and_api_server_fail_the_run_naming_jwt_secret()
+    {
+        DebianPrerequisites.Require();
+        using var standIn = AirflowStandIn.Create();
+        standIn.InduceFaults(new Dictionary<string, object> { ["scheduler_jwt_secret"] = "a-secret-only-the-scheduler-has-0123456789abcdef" });
+
+        var (exitCode, report, _) = await RunAsync(standIn);
+
+        Assert.Equal(1, exitCode);
+        var run = Check(report, "run-succeeded");
+        Assert.False(run.GetProperty("passed").GetBoolean());
+        Assert.Contains("AIRFLOW__API_AUTH__JWT_SECRET", run.GetProperty("cause").GetString());
+    }
+
+    [Fact]
+    public async Task A_worker_that_cannot_reach_the_execution_API_fails_the_run_naming_execution_api_server_url()
+    {
+        DebianPrerequisites.Require();
+        using var standIn = AirflowStandIn.Create();
+        standIn.InduceFaults(new Dictionary<string, object> { ["worker_ignores_execution_api_server_url"] = true });
+
+        var (exitCode, report, _) = await RunAsync(standIn);
+
+        Assert.Equal(1, exitCode);
+        var run = Check(report, "run-succeeded");
+        Assert.False(run.GetProperty("passed").GetBoolean());
+        Assert.Contains("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", run.GetProperty("cause").GetString());
+    }
+
+    [Fact]
+    public async Task A_DAG_file_that_fails_to_import_fails_verification_with_the_import_error()
+    {
+        DebianPrerequisites.Require();
+        using var standIn = AirflowStandIn.Create();
+        var dags = Directory.CreateDirectory(Path.Combine(standIn.Folder, "dags")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(dags, "hello_dragonfly.py"),
+            "from airflow.sdk import DAG\nimport a_module_nobody_installed\n", TestContext.Current.CancellationToken);
+
+        var (exitCode, report, _) = await RunAsync(standIn, $"--Airflow:DagsFolder={dags}");
+
+        Assert.Equal(1, exitCode);
+        var dag = Check(report, "dag-parsed");
+        Assert.False(dag.GetProperty("passed").GetBoolean());
+        Assert.Contains("a_module_nobody_installed", dag.GetProperty("cause").GetString());
+    }
+}

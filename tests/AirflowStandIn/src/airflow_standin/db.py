@@ -1,0 +1,173 @@
+"""The metadata database: one SQLite file shared by every process (WAL, busy timeout).
+
+The schema is the stand-in's own, not Airflow's; it holds what the REST API, the scheduler and the
+Task Execution API need. ``airflow db migrate`` creates it; every other process refuses to start on an
+unmigrated database with the message of airflow-core/src/airflow/utils/db.py
+(``check_and_run_migrations``, reached through ``cli_utils.action_cli(check_db=True)``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import sys
+
+from airflow_standin import AIRFLOW_VERSION
+from airflow_standin.config import conf
+
+SCHEMA_VERSION = "standin-1"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS standin_migration (version TEXT NOT NULL, airflow_version TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS job (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    dag_id TEXT, state TEXT, job_type TEXT,
+    start_date TEXT, end_date TEXT, latest_heartbeat TEXT,
+    executor_class TEXT, hostname TEXT, unixname TEXT
+);
+CREATE INDEX IF NOT EXISTS job_type_heart ON job (job_type, latest_heartbeat);
+CREATE TABLE IF NOT EXISTS dag (
+    dag_id TEXT PRIMARY KEY,
+    is_paused INTEGER NOT NULL, is_stale INTEGER NOT NULL DEFAULT 0,
+    fileloc TEXT NOT NULL, relative_fileloc TEXT, bundle_name TEXT, bundle_version TEXT,
+    last_parsed_time TEXT, last_expired TEXT, description TEXT,
+    timetable_summary TEXT, timetable_description TEXT,
+    tags TEXT NOT NULL DEFAULT '[]', owners TEXT NOT NULL DEFAULT '[]',
+    max_active_tasks INTEGER NOT NULL, max_active_runs INTEGER,
+    max_consecutive_failed_dag_runs INTEGER NOT NULL,
+    has_task_concurrency_limits INTEGER NOT NULL DEFAULT 0,
+    has_import_errors INTEGER NOT NULL DEFAULT 0,
+    tasks TEXT NOT NULL DEFAULT '[]', dag_hash TEXT
+);
+CREATE TABLE IF NOT EXISTS dag_version (
+    id TEXT PRIMARY KEY, dag_id TEXT NOT NULL, version_number INTEGER NOT NULL,
+    bundle_name TEXT, bundle_version TEXT, created_at TEXT NOT NULL, dag_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dag_run (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    dag_id TEXT NOT NULL, run_id TEXT NOT NULL, state TEXT NOT NULL, run_type TEXT NOT NULL,
+    logical_date TEXT, data_interval_start TEXT, data_interval_end TEXT, run_after TEXT NOT NULL,
+    queued_at TEXT, start_date TEXT, end_date TEXT, last_scheduling_decision TEXT,
+    triggered_by TEXT, triggering_user_name TEXT, conf TEXT, note TEXT,
+    bundle_version TEXT, dag_version_id TEXT, clear_number INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT,
+    UNIQUE (dag_id, run_id), UNIQUE (dag_id, logical_date)
+);
+CREATE TABLE IF NOT EXISTS task_instance (
+    id TEXT PRIMARY KEY,
+    dag_id TEXT NOT NULL, run_id TEXT NOT NULL, task_id TEXT NOT NULL, map_index INTEGER NOT NULL DEFAULT -1,
+    try_number INTEGER NOT NULL DEFAULT 0, max_tries INTEGER NOT NULL DEFAULT 0, state TEXT,
+    start_date TEXT, end_date TEXT, duration REAL,
+    hostname TEXT, unixname TEXT, pid INTEGER,
+    pool TEXT NOT NULL, pool_slots INTEGER NOT NULL, queue TEXT, priority_weight INTEGER,
+    operator TEXT, queued_dttm TEXT, scheduled_dttm TEXT, queued_by_job_id INTEGER,
+    executor TEXT, external_executor_id TEXT, executor_event_done INTEGER NOT NULL DEFAULT 0,
+    retry_delay REAL NOT NULL DEFAULT 300, dag_version_id TEXT, last_heartbeat_at TEXT, updated_at TEXT,
+    UNIQUE (dag_id, run_id, task_id, map_index)
+);
+CREATE TABLE IF NOT EXISTS import_error (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    timestamp TEXT NOT NULL, filename TEXT NOT NULL, bundle_name TEXT, stacktrace TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    dttm TEXT NOT NULL, event TEXT NOT NULL, dag_id TEXT, task_id TEXT, run_id TEXT,
+    try_number INTEGER, extra TEXT
+);
+"""
+
+
+class UnsupportedDatabase(SystemExit):
+    pass
+
+
+def sqlite_path() -> str:
+    """The file of [database] sql_alchemy_conn, which must be sqlite (sqlite:////abs/path)."""
+    url = conf().get("database", "sql_alchemy_conn")
+    if not url.startswith("sqlite:///"):
+        raise UnsupportedDatabase(
+            f"The Airflow stand-in supports only a SQLite metadata database (sqlite:////abs/path), "
+            f"not [database] sql_alchemy_conn={url.split('://')[0]}://..."
+        )
+    path = url[len("sqlite:///"):]
+    return path.split("?")[0]
+
+
+def connect(create: bool = False) -> sqlite3.Connection:
+    path = sqlite_path()
+    if create:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        con = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    else:
+        con = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=30, isolation_level=None,
+                              check_same_thread=False)
+    con.row_factory = sqlite3.Row
+    con.execute("PRAGMA busy_timeout = 30000")
+    con.execute("PRAGMA journal_mode = WAL")
+    con.execute("PRAGMA synchronous = NORMAL")
+    return con
+
+
+@contextlib.contextmanager
+def write(con: sqlite3.Connection):
+    """A write transaction taken up front (BEGIN IMMEDIATE), so concurrent writers queue, not deadlock."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    else:
+        con.execute("COMMIT")
+
+
+def migrate() -> None:
+    path = sqlite_path()
+    print(f"DB: sqlite:///{path}")
+    print("Performing upgrade to the metadata database sqlite:///" + path)
+    con = connect(create=True)
+    con.executescript(SCHEMA)
+    with write(con):
+        con.execute("DELETE FROM standin_migration")
+        con.execute("INSERT INTO standin_migration VALUES (?, ?)", (SCHEMA_VERSION, AIRFLOW_VERSION))
+    con.close()
+    print("Database migrating done!")
+
+
+def is_migrated() -> bool:
+    try:
+        con = connect()
+    except sqlite3.OperationalError:
+        return False
+    try:
+        row = con.execute("SELECT version FROM standin_migration").fetchone()
+        return row is not None and row[0] == SCHEMA_VERSION
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        con.close()
+
+
+def check_migrations_or_exit() -> None:
+    """airflow.utils.db.check_and_run_migrations when stdout is not a terminal."""
+    if not conf().getboolean("database", "check_migrations", fallback=True):
+        return
+    if is_migrated():
+        return
+    verb = "initialize"
+    if os.path.exists(sqlite_path()):
+        try:
+            con = connect()
+            has_table = con.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'standin_migration'").fetchone()
+            con.close()
+            verb = "migrate" if has_table else "initialize"
+        except sqlite3.Error:
+            pass
+    print(
+        f"ERROR: You need to {verb} the database. Please run `airflow db migrate`. "
+        f"Make sure the command is run using Airflow version {AIRFLOW_VERSION}.",
+        file=sys.stderr,
+    )
+    sys.exit(1)
