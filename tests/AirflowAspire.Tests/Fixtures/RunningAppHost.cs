@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 
 namespace AirflowAspire.Tests.Fixtures;
 
@@ -19,7 +20,7 @@ public sealed class RunningAppHost : IAsyncDisposable
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args, TestContext.Current.CancellationToken);
         // Every resource's log would be copied to the test output; the tests quote the logs they need.
-        builder.Services.AddLogging(logging => logging.AddFilter("AppHost.Resources", Microsoft.Extensions.Logging.LogLevel.Warning));
+        builder.Services.AddLogging(logging => logging.AddFilter("AppHost.Resources", LogLevel.Warning));
         var running = new RunningAppHost(await builder.BuildAsync(TestContext.Current.CancellationToken));
         using var bound = Bound(timeout);
         await running.App.StartAsync(bound.Token);
