@@ -18,14 +18,7 @@ public sealed class AirflowModelTests
     {
         var app = await AppHostModel.BuildAsync([$"--Parameters:dragonfly-password={DragonflyPassword}", .. args]);
         app.Resource<DragonflyResource>("dragonfly").AllocateEndpoint("tcp", 16379, targetPort: 6379);
-        var ports = 18000;
-        foreach (var process in app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<AirflowProcessResource>())
-        {
-            foreach (var endpoint in process.Annotations.OfType<EndpointAnnotation>())
-            {
-                process.AllocateEndpoint(endpoint.Name, ports++, targetPort: ports++);
-            }
-        }
+        app.AllocateAllEndpoints();
         return app;
     }
 

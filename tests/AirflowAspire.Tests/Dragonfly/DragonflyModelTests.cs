@@ -151,6 +151,7 @@ public sealed class DragonflyModelTests
         var app = await AppHostModel.BuildAsync(PasswordArg);
         var dragonfly = app.Resource<DragonflyResource>("dragonfly");
         dragonfly.AllocateEndpoint("tcp", 16379, targetPort: 6379);
+        app.AllocateAllEndpoints();
         var verifier = app.Resource<ProjectResource>("verifier");
 
         var environment = await app.EnvironmentAsync(verifier);

@@ -32,6 +32,31 @@ public sealed class StandInEndToEndTests
         return (verifier.Snapshot.ExitCode, standIn.ReadReport(), app.Log("verifier"));
     }
 
+    /// <summary>The dashboard's Verify command on the api-server: the Verifier runs again and writes a new report.</summary>
+    private static async Task<bool> VerifyCommandRunsTheVerifierAgainAsync(RunningAppHost app, AirflowStandIn standIn)
+    {
+        File.Delete(standIn.ReportPath);
+        var api = app.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "airflow-api");
+        var result = await app.App.Services.GetRequiredService<ResourceCommandService>()
+            .ExecuteCommandAsync(api, VerifierBuilderExtensions.VerifyCommand, TestContext.Current.CancellationToken);
+        Assert.True(result.Success, result.Message);
+        var deadline = DateTime.UtcNow + Bound;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                // Whole once it parses: the Verifier writes it as its last act.
+                standIn.ReadReport().Dispose();
+                return true;
+            }
+            catch (Exception exception) when (exception is IOException or JsonException)
+            {
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+        }
+        return false;
+    }
+
     /// <summary>
     /// Asks the stand-in's api-server every call the Verifier makes, for the run the Verifier made, and checks
     /// each answer against Airflow 3.0.3's OpenAPI document: the stand-in cannot drift from Airflow's contract.
@@ -91,9 +116,12 @@ public sealed class StandInEndToEndTests
         using var standIn = AirflowStandIn.Create();
         IReadOnlyList<string> violations = [];
 
+        var rerun = false;
+
         var (exitCode, report, log) = await RunAsync(standIn, async app =>
         {
             violations = await StandInAnswersAgainstTheContractAsync(app, standIn.ReadReport());
+            rerun = await VerifyCommandRunsTheVerifierAgainAsync(app, standIn);
         });
 
         Assert.Equal(1, exitCode);
@@ -102,6 +130,7 @@ public sealed class StandInEndToEndTests
             $"Only the broker identity may fail; failed: {string.Join("\n", failed)}\nVerifier log:\n{string.Join('\n', log)}");
         Assert.StartsWith("Redis", Check(report, "broker-is-dragonfly").GetProperty("seen").GetString());
         Assert.True(violations.Count == 0, string.Join('\n', violations));
+        Assert.True(rerun, "The api-server's Verify command did not run the Verifier again (no new report).");
         var seconds = report.RootElement.GetProperty("trigger_to_terminal_seconds").GetDouble();
         TestContext.Current.TestOutputHelper?.WriteLine($"Stand-in stack: trigger to success {seconds:0.00} s; steps {report.RootElement.GetProperty("step_seconds")}");
         Assert.InRange(seconds, 0.01, 30);

@@ -43,17 +43,45 @@ public static class AppHostModel
     /// <summary>The environment the resource's process would get, every reference resolved.</summary>
     public static async Task<IReadOnlyDictionary<string, string>> EnvironmentAsync(this DistributedApplication app, IResource resource)
     {
+        using var bound = Bound(resource);
         var result = await ExecutionConfigurationBuilder.Create(resource).WithEnvironmentVariablesConfig()
-            .BuildAsync(app.Services.GetRequiredService<DistributedApplicationExecutionContext>(), NullLogger.Instance, TestContext.Current.CancellationToken);
+            .BuildAsync(app.Services.GetRequiredService<DistributedApplicationExecutionContext>(), NullLogger.Instance, bound.Token);
         return result.EnvironmentVariables.ToDictionary();
     }
 
     /// <summary>The command-line arguments the resource's process would get, every reference resolved.</summary>
     public static async Task<IReadOnlyList<string>> ArgumentsAsync(this DistributedApplication app, IResource resource)
     {
+        using var bound = Bound(resource);
         var result = await ExecutionConfigurationBuilder.Create(resource).WithArgumentsConfig()
-            .BuildAsync(app.Services.GetRequiredService<DistributedApplicationExecutionContext>(), NullLogger.Instance, TestContext.Current.CancellationToken);
+            .BuildAsync(app.Services.GetRequiredService<DistributedApplicationExecutionContext>(), NullLogger.Instance, bound.Token);
         return result.Arguments.Select(a => a.Value).ToList();
+    }
+
+    /// <summary>
+    /// Gives every endpoint of the model that has none yet an address, as DCP would at start; without it a
+    /// reference to the endpoint waits for an allocation that never comes.
+    /// </summary>
+    public static void AllocateAllEndpoints(this DistributedApplication app, int firstPort = 18000)
+    {
+        var port = firstPort;
+        foreach (var resource in app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<IResourceWithEndpoints>())
+        {
+            foreach (var endpoint in resource.Annotations.OfType<EndpointAnnotation>().Where(e => e.AllocatedEndpoint is null))
+            {
+                resource.AllocateEndpoint(endpoint.Name, port++, targetPort: port++);
+            }
+        }
+    }
+
+    /// <summary>Resolving waits for endpoint allocations: a missing one fails the test in seconds instead of hanging it.</summary>
+    private static CancellationTokenSource Bound(IResource resource)
+    {
+        var bound = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        bound.CancelAfter(TimeSpan.FromSeconds(10));
+        bound.Token.Register(() => TestContext.Current.TestOutputHelper?.WriteLine(
+            $"Resolving {resource.Name}'s configuration took over 10 s: an endpoint it references has no allocation (AllocateAllEndpoints)."));
+        return bound;
     }
 
     public static async Task<string> ResolveAsync(this ReferenceExpression expression)
