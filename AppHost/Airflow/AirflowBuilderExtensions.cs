@@ -25,8 +25,9 @@ public static class AirflowBuilderExtensions
     /// </summary>
     public static IResourceBuilder<AirflowResource> AddAirflow(this IDistributedApplicationBuilder builder, [ResourceName] string name)
     {
-        var settings = AirflowSettings.From(builder.Configuration);
-        var paths = new AirflowPaths(Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..")), settings);
+        var top = AirflowAspire.AppHost.RepositoryPaths.Top(builder.AppHostDirectory);
+        var settings = AirflowSettings.From(builder.Configuration, top);
+        var paths = new AirflowPaths(top, settings);
         var secrets = new AirflowSecrets(
             builder.AddGeneratedSecret($"{name}-admin-password"),
             builder.AddGeneratedSecret($"{name}-jwt-secret", length: 64),

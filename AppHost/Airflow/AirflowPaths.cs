@@ -5,18 +5,18 @@ namespace AirflowAspire.AppHost.Airflow;
 /// <summary>
 /// Where an Airflow deployment keeps its files: by default everything made at run time under one
 /// git-ignored <c>.airflow/</c> folder at the repository's top, the DAGs in <c>airflow/dags/</c>
-/// (<c>Airflow:Home</c> and <c>Airflow:DagsFolder</c> move them; as every path setting, relative to the
-/// current directory).
+/// (<c>Airflow:Home</c> and <c>Airflow:DagsFolder</c> move them; relative paths start at the repository's top,
+/// see <see cref="RepositoryPaths"/>).
 /// </summary>
 /// <param name="Root">The repository's top folder.</param>
 /// <param name="Settings">The Airflow settings (the environment's name carries the versions).</param>
 public sealed record AirflowPaths(string Root, AirflowSettings Settings)
 {
     /// <summary><c>AIRFLOW_HOME</c>: airflow.cfg, logs, the SQLite database, the passwords file.</summary>
-    public string Home => Settings.Home is { Length: > 0 } home ? Path.GetFullPath(home) : Path.Combine(Root, ".airflow", "home");
+    public string Home => Settings.Home is { Length: > 0 } home ? home : Path.Combine(Root, ".airflow", "home");
 
     /// <summary>The DAGs folder every process reads, the worker included.</summary>
-    public string DagsFolder => Settings.DagsFolder is { Length: > 0 } dags ? Path.GetFullPath(dags) : Path.Combine(Root, "airflow", "dags");
+    public string DagsFolder => Settings.DagsFolder is { Length: > 0 } dags ? dags : Path.Combine(Root, "airflow", "dags");
 
     /// <summary>The Verifier's JSON report, beside <c>AIRFLOW_HOME</c>.</summary>
     public string VerifierReport => Path.Combine(Path.GetDirectoryName(Home)!, "verifier-report.json");
@@ -30,6 +30,6 @@ public sealed record AirflowPaths(string Root, AirflowSettings Settings)
     /// <summary>The virtual environment: the one configured, or one per Airflow and Python version.</summary>
     public VirtualEnvironment VirtualEnvironment => new(
         Settings.VirtualEnvironment is { Length: > 0 } existing
-            ? Path.GetFullPath(existing)
+            ? existing
             : Path.Combine(Root, ".airflow", $"venv-airflow{Settings.Version}-py{Settings.PythonVersion}"));
 }

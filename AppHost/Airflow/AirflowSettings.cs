@@ -19,13 +19,13 @@ public sealed partial class AirflowSettings
     public string PythonVersion { get; init; } = "";
 
     /// <summary>An existing virtual environment with Airflow, used as it is instead of installing one.</summary>
-    public string? VirtualEnvironment { get; init; }
+    public string? VirtualEnvironment { get; set; }
 
     /// <summary><c>AIRFLOW_HOME</c> (airflow.cfg, logs, the SQLite database); unset: <c>.airflow/home</c> at the repository's top.</summary>
-    public string? Home { get; init; }
+    public string? Home { get; set; }
 
     /// <summary>The DAGs folder every process reads, the workers included; unset: the repository's <c>airflow/dags</c>.</summary>
-    public string? DagsFolder { get; init; }
+    public string? DagsFolder { get; set; }
 
     /// <summary>How many Celery workers, each a resource of its own.</summary>
     public int Workers { get; init; } = 1;
@@ -65,9 +65,14 @@ public sealed partial class AirflowSettings
         $"https://raw.githubusercontent.com/apache/airflow/constraints-{Version}/constraints-{PythonVersion}.txt";
 
     /// <summary>Reads and checks the section; a bad value stops the AppHost with the setting's name and the fix.</summary>
-    public static AirflowSettings From(IConfiguration configuration)
+    /// <param name="configuration">The AppHost's configuration.</param>
+    /// <param name="repositoryTop">Where relative paths start (see <see cref="RepositoryPaths"/>).</param>
+    public static AirflowSettings From(IConfiguration configuration, string repositoryTop)
     {
         var settings = configuration.GetSection(SectionName).Get<AirflowSettings>() ?? new AirflowSettings();
+        settings.VirtualEnvironment = RepositoryPaths.Resolve(settings.VirtualEnvironment, repositoryTop);
+        settings.Home = RepositoryPaths.Resolve(settings.Home, repositoryTop);
+        settings.DagsFolder = RepositoryPaths.Resolve(settings.DagsFolder, repositoryTop);
         settings.Validate();
         return settings;
     }
@@ -104,7 +109,7 @@ public sealed partial class AirflowSettings
         }
         if (DagsFolder is { Length: > 0 } dags && !Directory.Exists(dags))
         {
-            throw Invalid("DagsFolder", dags, "an existing folder of DAG files (relative paths start at the current directory)");
+            throw Invalid("DagsFolder", dags, "an existing folder of DAG files (relative paths start at the repository's top)");
         }
         if (VirtualEnvironment is { Length: > 0 } venv && !File.Exists(Path.Combine(venv, "bin", "airflow")))
         {

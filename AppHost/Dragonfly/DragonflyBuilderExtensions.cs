@@ -1,3 +1,4 @@
+using AirflowAspire.AppHost;
 using AirflowAspire.AppHost.Dragonfly;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,7 +41,7 @@ public static class DragonflyBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
 
-        var settings = DragonflySettings.From(builder.Configuration);
+        var settings = DragonflySettings.From(builder.Configuration, RepositoryPaths.Top(builder.AppHostDirectory));
 
         // No special characters: StackExchange.Redis cannot take a comma in a password
         // (StackExchange/StackExchange.Redis#680), and Aspire's Redis integration does the same.
@@ -129,7 +130,7 @@ public static class DragonflyBuilderExtensions
     {
         RefuseForeignDflyVariables();
 
-        var resource = new DragonflyExecutableResource(name, Path.GetFullPath(executable), builder.AppHostDirectory, password);
+        var resource = new DragonflyExecutableResource(name, executable, builder.AppHostDirectory, password);
         builder.AddResource(resource)
             .WithEndpoint(port: port, scheme: DragonflyEndpoint.Scheme, name: DragonflyEndpoint.EndpointName)
             .WithArgs(context =>

@@ -19,7 +19,7 @@ public sealed partial class DragonflySettings
     /// Path of a local <c>dragonfly</c> binary. When set, Dragonfly runs as a local process
     /// instead of a container, for machines without Docker or Podman.
     /// </summary>
-    public string? Executable { get; init; }
+    public string? Executable { get; set; }
 
     /// <summary>Container image tag; defaults to the pinned <see cref="DragonflyContainerImageTags.Tag"/>.</summary>
     public string ImageTag { get; init; } = DragonflyContainerImageTags.Tag;
@@ -37,9 +37,12 @@ public sealed partial class DragonflySettings
     public int EffectiveMaxMemoryMiB => MaxMemoryMiB ?? Threads * MinimumMaxMemoryMiBPerThread;
 
     /// <summary>Reads and checks the section; a bad value stops the AppHost with the setting's name and the fix.</summary>
-    public static DragonflySettings From(IConfiguration configuration)
+    /// <param name="configuration">The AppHost's configuration.</param>
+    /// <param name="repositoryTop">Where a relative <c>Executable</c> starts (see <see cref="RepositoryPaths"/>).</param>
+    public static DragonflySettings From(IConfiguration configuration, string repositoryTop)
     {
         var settings = configuration.GetSection(SectionName).Get<DragonflySettings>() ?? new DragonflySettings();
+        settings.Executable = RepositoryPaths.Resolve(settings.Executable, repositoryTop);
         settings.Validate();
         return settings;
     }

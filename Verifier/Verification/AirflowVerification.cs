@@ -239,7 +239,8 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
         return report.Passed;
     }
 
-    private async Task<bool> CheckBrokerIdentityAsync(VerificationReport report)
+    /// <summary>Checks what the broker is (<c>INFO server</c>) and records it in the report.</summary>
+    public async Task<bool> CheckBrokerIdentityAsync(VerificationReport report)
     {
         try
         {

@@ -36,6 +36,8 @@ public sealed class Benchmark(AirflowVerification verification, VerifierOptions 
         {
             return null;
         }
+        // Measured on what: the result names the broker, so Dragonfly and Redis figures are told apart.
+        await verification.CheckBrokerIdentityAsync(report).ConfigureAwait(false);
         var finished = new List<(string, double)>();
         var timedOut = 0;
         using var slots = new SemaphoreSlim(Math.Max(1, options.Concurrency));

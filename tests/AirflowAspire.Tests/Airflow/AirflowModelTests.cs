@@ -219,6 +219,19 @@ public sealed class AirflowModelTests
     }
 
     [Fact]
+    public async Task Relative_paths_in_settings_start_at_the_repository_top_not_the_working_directory()
+    {
+        // `dotnet run --project AppHost` runs the AppHost in AppHost/, but users type paths from the top.
+        var root = Path.GetFullPath(Path.Combine(AppHostModel.AppHostDirectory, ".."));
+        var app = await BuildAsync("--Airflow:DagsFolder=airflow/dags", "--Airflow:Home=.airflow/other-home");
+
+        var worker = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-worker-1"));
+
+        Assert.Equal(Path.Combine(root, "airflow", "dags"), worker["AIRFLOW__CORE__DAGS_FOLDER"]);
+        Assert.Equal(Path.Combine(root, ".airflow", "other-home"), worker["AIRFLOW_HOME"]);
+    }
+
+    [Fact]
     public async Task Triggerer_setting_off_leaves_it_out()
     {
         var app = await BuildAsync("--Airflow:Triggerer=false");

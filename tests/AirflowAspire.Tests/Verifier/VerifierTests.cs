@@ -229,6 +229,7 @@ public sealed class VerifierTests : IAsyncLifetime
         Assert.Equal(6, airflow.Requests.Count(r => r.StartsWith("POST /api/v2/dags")));
         Assert.True(result.MinSeconds <= result.P50Seconds && result.P50Seconds <= result.P95Seconds && result.P95Seconds <= result.MaxSeconds);
         Assert.True(result.RunsPerMinute > 0);
+        Assert.StartsWith("Garnet", result.Broker);
         Assert.Empty(airflow.ContractViolations);
     }
 
