@@ -120,6 +120,16 @@ public sealed class StandInEndToEndTests
 
         var (exitCode, report, log) = await RunAsync(standIn, async app =>
         {
+            // Each process in its healthy state: by its health check where it has one, else running.
+            foreach (var resource in new[] { "dragonfly", "airflow-api", "airflow-scheduler", "airflow-worker-1" })
+            {
+                await app.WaitForHealthyAsync(resource, Bound);
+            }
+            foreach (var resource in new[] { "airflow-dag-processor", "airflow-triggerer" })
+            {
+                Assert.Equal("Running", (await app.WaitForStateAsync(resource, Bound, "Running", "Exited", "Finished")).Snapshot.State?.Text);
+            }
+            Assert.Equal(0, (await app.WaitForStateAsync("airflow-migrate", Bound, Ended)).Snapshot.ExitCode);
             violations = await StandInAnswersAgainstTheContractAsync(app, standIn.ReadReport());
             rerun = await VerifyCommandRunsTheVerifierAgainAsync(app, standIn);
         });
