@@ -40,8 +40,14 @@ if (string.IsNullOrEmpty(connectionString) || string.IsNullOrEmpty(options.Passw
     return 2;
 }
 
-// INFO is an admin command to StackExchange.Redis.
-await using var redis = await ConnectionMultiplexer.ConnectAsync(connectionString + ",allowAdmin=true");
+// A report of an earlier run must not pass for this one's.
+if (options.ReportPath is { Length: > 0 } previous)
+{
+    File.Delete(previous);
+}
+
+// INFO is an admin command to StackExchange.Redis; a broker that is down fails the broker checks, not the start.
+await using var redis = await ConnectionMultiplexer.ConnectAsync(connectionString + ",allowAdmin=true,abortConnect=false");
 var inspector = new CeleryBrokerInspector(redis, brokerDatabase: 0, resultDatabase: 1);
 var verification = new AirflowVerification(host.Services.GetRequiredService<AirflowClient>(), inspector, options, logger);
 var report = new VerificationReport { DagId = options.DagId };

@@ -22,6 +22,8 @@ public sealed class CeleryRemoteControl
     private const string ReplyExchange = "reply.celery.pidbox";
     private const string BindingSeparator = "\x06\x16";
     private static readonly TimeSpan ReplyPollInterval = TimeSpan.FromMilliseconds(25);
+    // Kombu's Mailbox gives reply queues the same 10 s expiry.
+    private static readonly TimeSpan ReplyQueueExpiry = TimeSpan.FromSeconds(10);
 
     private readonly IConnectionMultiplexer _broker;
     private readonly int _database;
@@ -46,7 +48,7 @@ public sealed class CeleryRemoteControl
         var ticket = Guid.NewGuid().ToString();
         var expires = DateTimeOffset.UtcNow.Add(timeout);
 
-        // The binding lets the worker's reply reach our list; it expires with the list when we go away.
+        // The binding lets the worker's reply reach our list; ForgetAsync removes both when the AppHost stops.
         await db.SetAddAsync($"_kombu.binding.{ReplyExchange}", ReplyBinding).ConfigureAwait(false);
         var listeners = await _broker.GetSubscriber().PublishAsync(
             RedisChannel.Literal($"/{_database}.{ControlExchange}"), Envelope(Command(node, ticket), expires)).ConfigureAwait(false);
@@ -54,23 +56,30 @@ public sealed class CeleryRemoteControl
         {
             return CeleryPingResult.NoWorkers;
         }
-
-        while (DateTimeOffset.UtcNow < expires)
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var raw = await db.ListRightPopAsync(ReplyQueue).ConfigureAwait(false);
-            if (raw.IsNull)
+            while (DateTimeOffset.UtcNow < expires)
             {
-                await Task.Delay(ReplyPollInterval, cancellationToken).ConfigureAwait(false);
-                continue;
+                cancellationToken.ThrowIfCancellationRequested();
+                var raw = await db.ListRightPopAsync(ReplyQueue).ConfigureAwait(false);
+                if (raw.IsNull)
+                {
+                    await Task.Delay(ReplyPollInterval, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                if (ReadReply(raw!, ticket) is { } reply && reply[node] is { } answer)
+                {
+                    return new CeleryPingResult(CeleryPingOutcome.Answered, listeners, answer.ToJsonString());
+                }
+                // A late reply to an earlier ping (another ticket): skip it.
             }
-            if (ReadReply(raw!, ticket) is { } reply && reply[node] is { } answer)
-            {
-                return new CeleryPingResult(CeleryPingOutcome.Answered, listeners, answer.ToJsonString());
-            }
-            // A late reply to an earlier ping (another ticket): skip it.
+            return new CeleryPingResult(CeleryPingOutcome.NoAnswer, listeners, null);
         }
-        return new CeleryPingResult(CeleryPingOutcome.NoAnswer, listeners, null);
+        finally
+        {
+            // Once the list exists (a reply came), it expires by itself should the AppHost be killed.
+            await db.KeyExpireAsync(ReplyQueue, ReplyQueueExpiry).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The pidbox command, as <c>Mailbox._publish</c> builds it.</summary>
@@ -94,7 +103,7 @@ public sealed class CeleryRemoteControl
         ["headers"] = new JsonObject
         {
             ["clock"] = 1,
-            // Workers drop commands whose expiry (seconds since the epoch) has passed.
+            // Seconds since the epoch, as Kombu sends it; Celery's workers do not check it, Kombu's reply reader does.
             ["expires"] = expires.ToUnixTimeMilliseconds() / 1000.0,
         },
         ["properties"] = new JsonObject

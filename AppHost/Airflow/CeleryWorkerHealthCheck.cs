@@ -78,7 +78,14 @@ public sealed class CeleryWorkerHealthCheck(ReferenceExpression brokerConnection
         {
             if (_control is not null && _broker.IsConnected)
             {
-                await _control.ForgetAsync().ConfigureAwait(false);
+                try
+                {
+                    await _control.ForgetAsync().WaitAsync(PingTimeout).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is RedisException or TimeoutException)
+                {
+                    // The broker went first: its reply list expires by itself.
+                }
             }
             await _broker.DisposeAsync().ConfigureAwait(false);
         }

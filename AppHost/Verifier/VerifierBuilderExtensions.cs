@@ -25,7 +25,8 @@ public static class VerifierBuilderExtensions
             ?? throw new InvalidOperationException("Add the api-server (AddApiServer) before the Verifier: it talks to it."));
 
         verifier
-            .WithReference(broker)
+            // The Verifier reads ConnectionStrings:dragonfly, whatever the broker resource is called.
+            .WithReference(broker, "dragonfly")
             .WithReference(api)
             .WithEnvironment("Verifier__AirflowUrl", $"http://{api.Resource.Name}")
             .WithEnvironment("Verifier__Username", AirflowBuilderExtensions.AdminUser)
@@ -34,6 +35,10 @@ public static class VerifierBuilderExtensions
             .WithEnvironment("Verifier__ReportPath", resource.Paths.VerifierReport)
             .WaitFor(broker)
             .WaitFor(api);
+        if (resource.Workers.Count == 0)
+        {
+            throw new InvalidOperationException("Add the Celery workers (AddCeleryWorkers) before the Verifier: it waits for them.");
+        }
         foreach (var worker in resource.Workers)
         {
             verifier.WaitFor(airflow.ApplicationBuilder.CreateResourceBuilder(worker));

@@ -13,7 +13,7 @@ public sealed record AirflowVersion(string Version, string? GitVersion);
 public sealed record ComponentHealth(string Name, string? Status);
 
 /// <summary><c>GET /api/v2/dags/{dag_id}</c>.</summary>
-public sealed record Dag(string DagId, bool IsPaused, bool HasImportErrors, string? Fileloc);
+public sealed record Dag(string DagId, bool IsPaused, bool HasImportErrors, string? Fileloc, string? RelativeFileloc);
 
 /// <summary>An entry of <c>GET /api/v2/importErrors</c>.</summary>
 public sealed record ImportError(string? Filename, string? StackTrace);

@@ -16,6 +16,9 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
     // Clocks of the Verifier and the worker are one machine's, but Celery rounds nothing: a little slack.
     private static readonly TimeSpan ClockSlack = TimeSpan.FromSeconds(2);
 
+    // How long Celery's result may trail the run's end.
+    private static readonly TimeSpan CeleryResultGrace = TimeSpan.FromSeconds(5);
+
     /// <summary>Runs every step and check; the report says what held.</summary>
     public async Task<VerificationReport> RunAsync(CancellationToken ct)
     {
@@ -99,7 +102,9 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
             {
                 return report.Add(new Check("components-healthy", false, "metadatabase, scheduler and dag_processor healthy",
                     $"{seen} after {options.HealthTimeout.TotalSeconds:0} s",
-                    $"{string.Join(" and ", sick.Select(c => c.Name))} not heartbeating: see the airflow-{sick[0].Name.Replace('_', '-')} resource's log"));
+                    $"{string.Join(" and ", sick.Select(c => c.Name))} not healthy: " + (sick[0].Name == "metadatabase"
+                        ? "the api-server cannot use the metadata database ([database] sql_alchemy_conn): see airflow-migrate and airflow-api"
+                        : $"not heartbeating, see the airflow-{sick[0].Name.Replace('_', '-')} resource's log")));
             }
             await Task.Delay(options.PollInterval, ct).ConfigureAwait(false);
         }
@@ -140,7 +145,9 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
             }
             importErrors = await airflow.GetImportErrorsAsync(ct).ConfigureAwait(false);
             // Fail at once on the DAG's own file; other files' errors only explain a DAG that never comes.
-            var own = importErrors.FirstOrDefault(e => dag.Value?.Fileloc is { } file ? e.Filename == file
+            // Airflow records import errors by the file's path relative to its bundle (the DAGs folder).
+            var own = importErrors.FirstOrDefault(e => dag.Value is { } known
+                ? e.Filename == known.RelativeFileloc || e.Filename == known.Fileloc
                 : Path.GetFileNameWithoutExtension(e.Filename) == options.DagId);
             if (own is not null)
             {
@@ -208,7 +215,17 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
                 logs[task.TaskId] = [$"(log unreadable: {exception.Message})"];
             }
         }
-        var results = await broker.ResultsSinceAsync(triggeredAt - ClockSlack).ConfigureAwait(false);
+        IReadOnlyList<CeleryResult> results = [];
+        string? brokerError = null;
+        try
+        {
+            results = await WaitForCeleryResultsAsync(triggeredAt, tasks.Count, ct).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            // Airflow's side is still worth checking; the broker's checks fail with this.
+            brokerError = exception.Message;
+        }
         var allLog = logs.Values.SelectMany(l => l).ToList();
 
         report.Add(new Check("run-succeeded", run.State == "success", "state success", $"state {run.State}",
@@ -225,9 +242,14 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
             hasOutput ? "found" : allLog.Count == 0 ? "no log" : $"not found; log ends: {string.Join(" | ", allLog.TakeLast(3))}",
             hasOutput ? null : "the task did not print it, or the log is unreadable (a worker's log server unreachable: [logging] worker_log_server_port)"));
 
+        var expectedResults = $"a celery-task-meta-* entry with status SUCCESS per task ({tasks.Count}) written during this run, in the result backend db";
+        if (brokerError is not null)
+        {
+            report.Add(new Check("celery-result-in-backend", false, expectedResults, brokerError, "the broker stopped answering: see the dragonfly resource"));
+            return false;
+        }
         var succeeded = results.Count(r => r.Status == "SUCCESS");
-        report.Add(new Check("celery-result-in-backend", succeeded >= tasks.Count && tasks.Count > 0,
-            $"a celery-task-meta-* entry with status SUCCESS per task ({tasks.Count}) written during this run, in the result backend db",
+        report.Add(new Check("celery-result-in-backend", succeeded >= tasks.Count && tasks.Count > 0, expectedResults,
             $"{succeeded} SUCCESS, {results.Count - succeeded} other ({string.Join(", ", results.Select(r => r.Status).Distinct())})",
             "the tasks did not go through Celery with this result backend ([celery] result_backend)"));
         foreach (var queue in tasks.Select(t => t.Queue).OfType<string>().Distinct())
@@ -237,6 +259,24 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
                 "messages nobody consumes: no worker on this queue, or workers on another broker"));
         }
         return report.Passed;
+    }
+
+    /// <summary>
+    /// Celery's results of this run's tasks. The worker writes them when <c>execute_workload</c> returns, which can
+    /// be after the task reported its state to the api-server and the scheduler ended the run: wait a little.
+    /// </summary>
+    private async Task<IReadOnlyList<CeleryResult>> WaitForCeleryResultsAsync(DateTimeOffset triggeredAt, int tasks, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var results = await broker.ResultsSinceAsync(triggeredAt - ClockSlack).ConfigureAwait(false);
+            if (results.Count(r => r.Status is "SUCCESS" or "FAILURE") >= tasks || clock.Elapsed > CeleryResultGrace)
+            {
+                return results;
+            }
+            await Task.Delay(options.PollInterval, ct).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Checks what the broker is (<c>INFO server</c>) and records it in the report.</summary>
@@ -250,7 +290,7 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
                 $"{identity.Description} at {identity.Endpoint}",
                 identity.IsDragonfly ? null : "the broker is not Dragonfly: Dragonfly:Executable or the connection string points at another server"));
         }
-        catch (RedisException exception)
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
         {
             return report.Add(new Check("broker-is-dragonfly", false, "INFO server reports dragonfly_version", exception.Message,
                 "the broker does not answer: see the dragonfly resource"));
@@ -281,7 +321,8 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
             report.Add(new Check(check, false, expected, exception.Message, exception.Status switch
             {
                 System.Net.HttpStatusCode.Unauthorized => "the token was refused: missing or expired",
-                System.Net.HttpStatusCode.Forbidden => "the token's signature was refused: [api_auth] jwt_secret differs between the api-server that issued it and the one that checked it",
+                System.Net.HttpStatusCode.Forbidden => "the token was refused: its signature ([api_auth] jwt_secret differs between the api-server that issued it "
+                    + "and the one that checked it), or the user's role may not do this (Verifier:Username must be an admin)",
                 System.Net.HttpStatusCode.NotFound => $"Airflow does not know {exception.Operation.Split(' ').Last()}",
                 _ => null,
             }));
@@ -289,13 +330,25 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
         }
     }
 
-    /// <summary>One step: a span, a duration in the report and the metric, the outcome logged.</summary>
+    /// <summary>One step: a span, a duration in the report and the metric, the outcome logged; an exception is a failed check.</summary>
     private async Task<bool> StepAsync(VerificationReport report, string name, Func<Task<bool>> step, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         using var activity = VerifierTelemetry.Source.StartActivity($"verify {name}");
         var clock = Stopwatch.StartNew();
-        var passed = await step().ConfigureAwait(false);
+        bool passed;
+        try
+        {
+            passed = await step().ConfigureAwait(false);
+        }
+        catch (Exception exception) when (!ct.IsCancellationRequested && exception is not AirflowApiException)
+        {
+            // A connection refused, a timeout of the HTTP pipeline, a broker gone: a failed step, never a crash.
+            passed = report.Add(new Check($"{name}-step", false, $"the {name} step completes", $"{exception.GetType().Name}: {exception.Message}",
+                exception is TimeoutException || exception.GetType().Namespace == typeof(RedisException).Namespace
+                    ? "the broker refused or stopped answering: see the dragonfly resource"
+                    : "the api-server stopped answering or timed out: see the airflow-api resource's log"));
+        }
         var seconds = Math.Round(clock.Elapsed.TotalSeconds, 3);
         report.StepSeconds[name] = seconds;
         activity?.SetStatus(passed ? ActivityStatusCode.Ok : ActivityStatusCode.Error);

@@ -47,7 +47,20 @@ public sealed class Benchmark(AirflowVerification verification, VerifierOptions 
             await slots.WaitAsync(ct).ConfigureAwait(false);
             try
             {
-                var outcome = await verification.TriggerAndWaitAsync(AirflowVerification.NewRunId(), ct).ConfigureAwait(false);
+                (Airflow.DagRun Run, TimeSpan Latency)? outcome;
+                try
+                {
+                    outcome = await verification.TriggerAndWaitAsync(AirflowVerification.NewRunId(), ct).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (!ct.IsCancellationRequested)
+                {
+                    // One run the API refused or lost counts as failed; the others go on.
+                    lock (finished)
+                    {
+                        finished.Add(($"error: {exception.Message}", 0));
+                    }
+                    return;
+                }
                 lock (finished)
                 {
                     if (outcome is { } o)

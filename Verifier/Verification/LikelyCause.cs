@@ -15,12 +15,16 @@ public static class LikelyCause
         foreach (var failure in celeryFailures)
         {
             var error = failure.Error ?? "";
-            if (error.Contains("Signature verification failed", StringComparison.OrdinalIgnoreCase)
-                || error.Contains("Invalid auth token", StringComparison.OrdinalIgnoreCase))
+            if (error.Contains("Signature verification failed", StringComparison.OrdinalIgnoreCase))
             {
                 return "the Task Execution API rejected the task's token (\"Signature verification failed\"): the scheduler signs task tokens "
                     + "and the api-server checks them with [api_auth] jwt_secret, which differs between them. Set AIRFLOW__API_AUTH__JWT_SECRET "
                     + $"to one value for every process (the AppHost's airflow-jwt-secret parameter does). Celery's error: {error}";
+            }
+            if (error.Contains("Signature has expired", StringComparison.OrdinalIgnoreCase))
+            {
+                return "the task's token expired before the worker ran it (the task waited in the queue longer than the token lives): "
+                    + $"fixed in Airflow by apache/airflow#60108, upgrade; meanwhile keep enough workers up. Celery's error: {error}";
             }
             if (error.Contains("ConnectError", StringComparison.Ordinal) || error.Contains("Connection refused", StringComparison.OrdinalIgnoreCase)
                 || error.Contains("All connection attempts failed", StringComparison.OrdinalIgnoreCase))

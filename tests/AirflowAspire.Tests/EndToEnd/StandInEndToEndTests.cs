@@ -25,11 +25,13 @@ public sealed class StandInEndToEndTests
         var verifier = await app.WaitForStateAsync("verifier", Bound, Ended);
         Assert.True(File.Exists(standIn.ReportPath),
             $"The Verifier ({verifier.Snapshot.State?.Text}, exit {verifier.Snapshot.ExitCode}) wrote no report. Its log:\n{string.Join('\n', app.Log("verifier"))}");
+        // This run's report, before anything may run the Verifier again.
+        var report = standIn.ReadReport();
         if (whileRunning is not null)
         {
             await whileRunning(app);
         }
-        return (verifier.Snapshot.ExitCode, standIn.ReadReport(), app.Log("verifier"));
+        return (verifier.Snapshot.ExitCode, report, app.Log("verifier"));
     }
 
     /// <summary>The dashboard's Verify command on the api-server: the Verifier runs again and writes a new report.</summary>

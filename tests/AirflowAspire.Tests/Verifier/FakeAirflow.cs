@@ -20,6 +20,8 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
     public const string Password = "Adm1nPassword";
     private const string Token = "fake-airflow-token";
     private const string DagFile = "/opt/airflow/dags/hello_dragonfly.py";
+    // Airflow records import errors by the file's path relative to its bundle.
+    private const string RelativeDagFile = "hello_dragonfly.py";
 
     private readonly List<string> _violations = [];
     private readonly Dictionary<string, int> _runPolls = [];
@@ -37,6 +39,12 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
 
     /// <summary>The DAG file fails to import with this stack trace; the DAG never appears.</summary>
     public string? ImportError { get; init; }
+
+    /// <summary>The DAG was parsed once, then its file broke: the DAG is there with <c>has_import_errors</c>.</summary>
+    public bool BrokenAfterParse { get; init; }
+
+    /// <summary>The api-server stops answering (connection refused) once a run is triggered.</summary>
+    public bool GoesDownAfterTrigger { get; init; }
 
     /// <summary>The scheduler reports unhealthy forever.</summary>
     public bool SchedulerUnhealthy { get; init; }
@@ -79,6 +87,10 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
             _violations.AddRange(contract.CheckRequest(method, pathAndQuery, body).Select(v => $"request {method} {pathAndQuery}: {v}"));
         }
 
+        if (GoesDownAfterTrigger && _runs.Count > 0)
+        {
+            throw new HttpRequestException("Connection refused (airflow-api:8080)");
+        }
         var (status, answer) = await AnswerAsync(request, method, pathAndQuery.Split('?')[0], body);
         var text = answer?.ToJsonString();
         {
@@ -157,14 +169,14 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
     {
         var errors = ImportError is null ? new JsonArray() : new JsonArray(new JsonObject
         {
-            ["import_error_id"] = 1, ["timestamp"] = "2026-11-25T10:00:00Z", ["filename"] = DagFile,
+            ["import_error_id"] = 1, ["timestamp"] = "2026-11-25T10:00:00Z", ["filename"] = RelativeDagFile,
             ["bundle_name"] = "dags-folder", ["stack_trace"] = ImportError,
         });
         return new JsonObject { ["import_errors"] = errors, ["total_entries"] = errors.Count };
     }
 
     private (HttpStatusCode, JsonNode?) Dag(string dagId)
-        => ImportError is not null || dagId != "hello_dragonfly" || _dagPolls++ < PollsBeforeDagAppears
+        => (ImportError is not null && !BrokenAfterParse) || dagId != "hello_dragonfly" || _dagPolls++ < PollsBeforeDagAppears
             ? (HttpStatusCode.NotFound, Detail($"Dag with id {dagId} was not found"))
             : (HttpStatusCode.OK, DagBody());
 
@@ -294,7 +306,7 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
         ["bundle_name"] = "dags-folder", ["bundle_version"] = null, ["relative_fileloc"] = "hello_dragonfly.py", ["fileloc"] = DagFile,
         ["description"] = null, ["deadline"] = null, ["timetable_summary"] = null, ["timetable_description"] = "Never, external triggers only",
         ["tags"] = new JsonArray(), ["max_active_tasks"] = 16, ["max_active_runs"] = 16, ["max_consecutive_failed_dag_runs"] = 0,
-        ["has_task_concurrency_limits"] = false, ["has_import_errors"] = false, ["next_dagrun_logical_date"] = null,
+        ["has_task_concurrency_limits"] = false, ["has_import_errors"] = BrokenAfterParse, ["next_dagrun_logical_date"] = null,
         ["next_dagrun_data_interval_start"] = null, ["next_dagrun_data_interval_end"] = null, ["next_dagrun_run_after"] = null,
         ["owners"] = new JsonArray("airflow"), ["file_token"] = "token",
     };

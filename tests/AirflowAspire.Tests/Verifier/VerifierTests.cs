@@ -71,7 +71,8 @@ public sealed class VerifierTests : IAsyncLifetime
         Assert.Contains("not Dragonfly", broker.Cause);
         Assert.False(report.Passed);
         // Unpaused before the trigger: a paused DAG's runs stay queued forever.
-        Assert.True(airflow.Requests.FindIndex(r => r.StartsWith("PATCH")) < airflow.Requests.FindIndex(r => r.StartsWith("POST /api/v2/dags")));
+        var unpause = airflow.Requests.FindIndex(r => r.StartsWith("PATCH"));
+        Assert.InRange(unpause, 0, airflow.Requests.FindIndex(r => r.StartsWith("POST /api/v2/dags")));
         Assert.NotNull(report.TriggerToTerminalSeconds);
     }
 
@@ -90,6 +91,55 @@ public sealed class VerifierTests : IAsyncLifetime
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "An import error of the DAG's own file must not wait for the DAG timeout.");
         Assert.DoesNotContain(airflow.Requests, r => r.StartsWith("POST /api/v2/dags"));
         Assert.Empty(airflow.ContractViolations);
+    }
+
+    [Fact]
+    public async Task A_DAG_whose_file_broke_after_it_was_parsed_fails_at_once_with_the_import_error()
+    {
+        var airflow = new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis)
+        {
+            BrokenAfterParse = true, PollsBeforeDagAppears = 0,
+            ImportError = "Traceback (most recent call last):\nSyntaxError: invalid syntax",
+        };
+        var options = new VerifierOptions { Password = FakeAirflow.Password, PollInterval = TimeSpan.FromMilliseconds(5), DagTimeout = TimeSpan.FromMinutes(5) };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var report = await VerifyAsync(airflow, options);
+
+        var dag = Single(report, "dag-parsed");
+        Assert.False(dag.Passed);
+        Assert.Contains("SyntaxError", dag.Cause);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "A known DAG with an import error must not wait for the DAG timeout.");
+        Assert.Empty(airflow.ContractViolations);
+    }
+
+    [Fact]
+    public async Task An_api_server_that_stops_answering_mid_run_fails_a_check_instead_of_crashing()
+    {
+        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis) { GoesDownAfterTrigger = true });
+
+        var step = Single(report, "run-step");
+        Assert.False(step.Passed);
+        Assert.Contains("Connection refused", step.Seen);
+        Assert.Contains("airflow-api", step.Cause);
+        Assert.Contains(report.Checks, c => c.Name == "broker-is-dragonfly");
+    }
+
+    [Fact]
+    public async Task A_broker_that_does_not_answer_fails_the_broker_checks_instead_of_crashing()
+    {
+        await using var down = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{GarnetServer.FreePort()},allowAdmin=true,abortConnect=false,connectTimeout=200,syncTimeout=500,asyncTimeout=500");
+        var client = new AirflowClient(new HttpClient(Fake()) { BaseAddress = new Uri("http://airflow-api") });
+        var verification = new AirflowVerification(client, new CeleryBrokerInspector(down, 0, 1), Options, NullLogger.Instance);
+
+        var report = await verification.RunAsync(TestContext.Current.CancellationToken);
+
+        Assert.False(report.Passed);
+        // Airflow's side is still checked; the broker's checks fail, pointing at the broker.
+        Assert.True(report.Checks.Any(c => c.Name == "run-succeeded" && c.Passed), string.Join('\n', report.Lines()));
+        Assert.True(Single(report, "task-log-has-output").Passed);
+        Assert.Contains("dragonfly", Single(report, "celery-result-in-backend").Cause);
+        Assert.True(report.Checks.Any(c => c.Name == "broker-is-dragonfly" && c.Cause!.Contains("dragonfly")), string.Join('\n', report.Lines()));
     }
 
     [Fact]
