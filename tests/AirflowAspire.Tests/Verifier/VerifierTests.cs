@@ -156,6 +156,7 @@ public sealed class VerifierTests : IAsyncLifetime
     [Theory]
     [InlineData("ServerResponseError", "Invalid auth token: Signature verification failed", "AIRFLOW__API_AUTH__JWT_SECRET")]
     [InlineData("ConnectError", "[Errno 111] Connection refused", "AIRFLOW__CORE__EXECUTION_API_SERVER_URL")]
+    [InlineData("ServerResponseError", "Invalid auth token: Signature has expired", "apache/airflow#60108")]
     public async Task A_task_that_fails_on_the_worker_fails_the_run_naming_the_setting_from_Celerys_error(string type, string message, string setting)
     {
         var airflow = new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis) { WorkerError = (type, message) };
