@@ -148,34 +148,23 @@ public sealed class StandInEndToEndTests
         Assert.InRange(seconds, 0.01, 30);
     }
 
-    [Fact]
-    public async Task Secrets_that_differ_between_scheduler_and_api_server_fail_the_run_naming_jwt_secret()
+    [Theory]
+    // Secrets that differ between scheduler and api-server.
+    [InlineData("scheduler_jwt_secret", "a-secret-only-the-scheduler-has-0123456789abcdef", "AIRFLOW__API_AUTH__JWT_SECRET")]
+    // A worker that cannot reach the Task Execution API.
+    [InlineData("worker_ignores_execution_api_server_url", true, "AIRFLOW__CORE__EXECUTION_API_SERVER_URL")]
+    public async Task A_fault_induced_in_the_stand_in_fails_the_run_naming_the_setting(string fault, object value, string setting)
     {
         DebianPrerequisites.Require();
         using var standIn = AirflowStandIn.Create();
-        standIn.InduceFaults(new Dictionary<string, object> { ["scheduler_jwt_secret"] = "a-secret-only-the-scheduler-has-0123456789abcdef" });
+        standIn.InduceFaults(new Dictionary<string, object> { [fault] = value });
 
         var (exitCode, report, _) = await RunAsync(standIn);
 
         Assert.Equal(1, exitCode);
         var run = Check(report, "run-succeeded");
         Assert.False(run.GetProperty("passed").GetBoolean());
-        Assert.Contains("AIRFLOW__API_AUTH__JWT_SECRET", run.GetProperty("cause").GetString());
-    }
-
-    [Fact]
-    public async Task A_worker_that_cannot_reach_the_execution_API_fails_the_run_naming_execution_api_server_url()
-    {
-        DebianPrerequisites.Require();
-        using var standIn = AirflowStandIn.Create();
-        standIn.InduceFaults(new Dictionary<string, object> { ["worker_ignores_execution_api_server_url"] = true });
-
-        var (exitCode, report, _) = await RunAsync(standIn);
-
-        Assert.Equal(1, exitCode);
-        var run = Check(report, "run-succeeded");
-        Assert.False(run.GetProperty("passed").GetBoolean());
-        Assert.Contains("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", run.GetProperty("cause").GetString());
+        Assert.Contains(setting, run.GetProperty("cause").GetString());
     }
 
     [Fact]

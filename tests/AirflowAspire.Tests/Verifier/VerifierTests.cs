@@ -42,9 +42,11 @@ public sealed class VerifierTests : IAsyncLifetime
 
     private FakeAirflow Fake(string version = "3.0.3") => new(AirflowOpenApi.Load(version), _redis);
 
+    private static AirflowClient Client(HttpMessageHandler airflow) => new(new HttpClient(airflow) { BaseAddress = new Uri("http://airflow-api") });
+
     private Task<VerificationReport> VerifyAsync(FakeAirflow airflow, VerifierOptions? options = null)
     {
-        var client = new AirflowClient(new HttpClient(airflow) { BaseAddress = new Uri("http://airflow-api") });
+        var client = Client(airflow);
         var verification = new AirflowVerification(client, new CeleryBrokerInspector(_redis, 0, 1), options ?? Options, NullLogger.Instance);
         return verification.RunAsync(TestContext.Current.CancellationToken);
     }
@@ -129,7 +131,7 @@ public sealed class VerifierTests : IAsyncLifetime
     public async Task A_broker_that_does_not_answer_fails_the_broker_checks_instead_of_crashing()
     {
         await using var down = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{GarnetServer.FreePort()},allowAdmin=true,abortConnect=false,connectTimeout=200,syncTimeout=500,asyncTimeout=500");
-        var client = new AirflowClient(new HttpClient(Fake()) { BaseAddress = new Uri("http://airflow-api") });
+        var client = Client(Fake());
         var verification = new AirflowVerification(client, new CeleryBrokerInspector(down, 0, 1), Options, NullLogger.Instance);
 
         var report = await verification.RunAsync(TestContext.Current.CancellationToken);
@@ -224,12 +226,12 @@ public sealed class VerifierTests : IAsyncLifetime
     [Fact]
     public async Task The_client_surfaces_401_without_a_token_and_403_with_a_refused_one()
     {
-        var unauthenticated = new AirflowClient(new HttpClient(Fake()) { BaseAddress = new Uri("http://airflow-api") });
+        var unauthenticated = Client(Fake());
         var missing = await Assert.ThrowsAsync<AirflowApiException>(() => unauthenticated.GetDagAsync("hello_dragonfly", TestContext.Current.CancellationToken));
         Assert.Equal(HttpStatusCode.Unauthorized, missing.Status);
         Assert.Equal("Not authenticated", missing.Detail);
 
-        var refused = new AirflowClient(new HttpClient(new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis) { RejectTokenSignature = true }) { BaseAddress = new Uri("http://airflow-api") });
+        var refused = Client(new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis) { RejectTokenSignature = true });
         await refused.LogInAsync("admin", FakeAirflow.Password, TestContext.Current.CancellationToken);
         var forbidden = await Assert.ThrowsAsync<AirflowApiException>(() => refused.GetDagAsync("hello_dragonfly", TestContext.Current.CancellationToken));
         Assert.Equal(HttpStatusCode.Forbidden, forbidden.Status);
@@ -253,7 +255,7 @@ public sealed class VerifierTests : IAsyncLifetime
     public async Task Benchmark_mode_runs_them_all_and_reports_ordered_latencies()
     {
         var airflow = Fake();
-        var client = new AirflowClient(new HttpClient(airflow) { BaseAddress = new Uri("http://airflow-api") });
+        var client = Client(airflow);
         var options = new VerifierOptions { Password = FakeAirflow.Password, PollInterval = TimeSpan.FromMilliseconds(5), Runs = 6, Concurrency = 3 };
         var verification = new AirflowVerification(client, new CeleryBrokerInspector(_redis, 0, 1), options, NullLogger.Instance);
 
