@@ -269,12 +269,7 @@ public sealed class AirflowModelTests
     [Fact]
     public async Task Every_AIRFLOW_variable_is_a_key_of_Airflows_config_yml_or_the_Celery_providers_provider_yaml()
     {
-        var reference = AirflowReference.Directory("3.0.3");
-        if (reference is null)
-        {
-            Assert.Skip("../shared/reference/airflow/3.0.3/ (Airflow's config.yml and provider.yaml) is not beside this checkout.");
-        }
-        var known = AirflowReference.ConfigKeys(reference);
+        var known = AirflowReference.ConfigKeys("3.0");
         Assert.Contains(("celery", "broker_url"), known); // the reader sees provider.yaml's nested sections
         var app = await BuildAsync("--Airflow:Workers=2", $"--{OtlpHttpSetting}=http://localhost:19080");
 

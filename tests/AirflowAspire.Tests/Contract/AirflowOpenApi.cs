@@ -10,13 +10,13 @@ namespace AirflowAspire.Tests.Contract;
 
 /// <summary>
 /// Airflow's REST API contract, read from the OpenAPI 3.1 documents Airflow generates for one version
-/// (shared/reference/airflow/&lt;version&gt;), so tests can prove that the requests our client sends and the responses our
+/// (the parts this project uses, extracted into TestData/Airflow/&lt;version&gt;; see its README.md), so tests can prove that the requests our client sends and the responses our
 /// fakes and test doubles return are ones real Airflow would accept and send. Each check returns one readable line per
 /// problem, naming the operationId and where in the request or body the problem is; an empty list means valid.
 /// </summary>
 public sealed class AirflowOpenApi
 {
-    private static readonly string[] DocumentFiles = ["v2-rest-api-generated.yaml", "v2-simple-auth-manager-generated.yaml"];
+    private static readonly string[] DocumentFiles = ["rest-api.yaml", "simple-auth-manager.yaml"];
 
     private static readonly HashSet<string> Methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
@@ -57,15 +57,14 @@ public sealed class AirflowOpenApi
         }
     }
 
-    /// <summary>The Airflow version folder the documents came from, e.g. "3.0.3" or "main-2026-02".</summary>
+    /// <summary>The Airflow version folder the documents came from, e.g. "3.0" or "main-2026-02".</summary>
     public string Version { get; }
 
     /// <summary>
-    /// The contract of one Airflow version: both documents of shared/reference/airflow/<paramref name="version"/>, found
-    /// in the first folder above <see cref="AppContext.BaseDirectory"/> that has it (shared/ sits beside the repository
-    /// clone). Parsed once per test run, as the documents are long; instances are immutable and thread-safe.
+    /// The contract of one Airflow version: both documents of TestData/Airflow/<paramref name="version"/>, copied beside
+    /// the tests. Parsed once per test run; instances are immutable and thread-safe.
     /// </summary>
-    /// <exception cref="DirectoryNotFoundException">No folder above the tests has the documents.</exception>
+    /// <exception cref="DirectoryNotFoundException">The tests carry no documents of that version.</exception>
     public static AirflowOpenApi Load(string version) =>
         Loaded.GetOrAdd(version, _ => new Lazy<AirflowOpenApi>(() => new AirflowOpenApi(version, FindFolder(version)))).Value;
 
@@ -178,18 +177,10 @@ public sealed class AirflowOpenApi
 
     private static string FindFolder(string version)
     {
-        var relative = Path.Combine("shared", "reference", "airflow", version);
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            var candidate = Path.Combine(folder.FullName, relative);
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException(
-            $"Airflow {version} OpenAPI documents not found: no {relative} in {AppContext.BaseDirectory} or any folder above it");
+        var folder = Fixtures.AirflowReference.Directory(version);
+        return Directory.Exists(folder)
+            ? folder
+            : throw new DirectoryNotFoundException($"Airflow {version} OpenAPI documents not found: the tests carry no {folder}");
     }
 
     private (RouteMatch? Match, string? Problem) Find(string method, string path)

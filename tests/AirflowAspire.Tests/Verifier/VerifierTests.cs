@@ -40,7 +40,7 @@ public sealed class VerifierTests : IAsyncLifetime
         RunTimeout = TimeSpan.FromSeconds(1),
     };
 
-    private FakeAirflow Fake(string version = "3.0.3") => new(AirflowOpenApi.Load(version), _redis);
+    private FakeAirflow Fake(string version = "3.0") => new(AirflowOpenApi.Load(version), _redis);
 
     private static AirflowClient Client(HttpMessageHandler airflow) => new(new HttpClient(airflow) { BaseAddress = new Uri("http://airflow-api") });
 
@@ -54,7 +54,7 @@ public sealed class VerifierTests : IAsyncLifetime
     private static Check Single(VerificationReport report, string name) => Assert.Single(report.Checks, c => c.Name == name);
 
     [Theory]
-    [InlineData("3.0.3")]
+    [InlineData("3.0")]
     [InlineData("main-2026-02")]
     public async Task A_good_run_passes_every_check_and_only_the_broker_identity_fails_on_a_server_that_is_not_Dragonfly(string version)
     {
@@ -81,7 +81,7 @@ public sealed class VerifierTests : IAsyncLifetime
     [Fact]
     public async Task A_DAG_file_that_fails_to_import_fails_at_once_with_Airflows_error()
     {
-        var airflow = new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis) { ImportError = "Traceback (most recent call last):\nModuleNotFoundError: No module named 'pandaz'" };
+        var airflow = new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { ImportError = "Traceback (most recent call last):\nModuleNotFoundError: No module named 'pandaz'" };
         var options = new VerifierOptions { Password = FakeAirflow.Password, PollInterval = TimeSpan.FromMilliseconds(5), DagTimeout = TimeSpan.FromMinutes(5) };
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
@@ -98,7 +98,7 @@ public sealed class VerifierTests : IAsyncLifetime
     [Fact]
     public async Task A_DAG_whose_file_broke_after_it_was_parsed_fails_at_once_with_the_import_error()
     {
-        var airflow = new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis)
+        var airflow = new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis)
         {
             BrokenAfterParse = true, PollsBeforeDagAppears = 0,
             ImportError = "Traceback (most recent call last):\nSyntaxError: invalid syntax",
@@ -118,7 +118,7 @@ public sealed class VerifierTests : IAsyncLifetime
     [Fact]
     public async Task An_api_server_that_stops_answering_mid_run_fails_a_check_instead_of_crashing()
     {
-        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis) { GoesDownAfterTrigger = true });
+        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { GoesDownAfterTrigger = true });
 
         var step = Single(report, "run-step");
         Assert.False(step.Passed);
@@ -161,7 +161,7 @@ public sealed class VerifierTests : IAsyncLifetime
     [InlineData("ServerResponseError", "Invalid auth token: Signature has expired", "apache/airflow#60108")]
     public async Task A_task_that_fails_on_the_worker_fails_the_run_naming_the_setting_from_Celerys_error(string type, string message, string setting)
     {
-        var airflow = new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis) { WorkerError = (type, message) };
+        var airflow = new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { WorkerError = (type, message) };
 
         var report = await VerifyAsync(airflow);
 
@@ -176,7 +176,7 @@ public sealed class VerifierTests : IAsyncLifetime
     [Fact]
     public async Task A_task_no_worker_picks_up_times_out_naming_the_queue_and_the_workers()
     {
-        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis) { NoWorker = true });
+        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { NoWorker = true });
 
         var finished = Single(report, "run-finished");
         Assert.False(finished.Passed);
@@ -187,7 +187,7 @@ public sealed class VerifierTests : IAsyncLifetime
     [Fact]
     public async Task A_scheduler_that_never_reports_healthy_fails_the_health_check_by_name()
     {
-        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis) { SchedulerUnhealthy = true });
+        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { SchedulerUnhealthy = true });
 
         var health = Single(report, "components-healthy");
         Assert.False(health.Passed);
@@ -199,7 +199,7 @@ public sealed class VerifierTests : IAsyncLifetime
     [Fact]
     public async Task A_token_whose_signature_the_api_server_refuses_names_the_jwt_secret()
     {
-        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis) { RejectTokenSignature = true });
+        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { RejectTokenSignature = true });
 
         var dag = Single(report, "dag-parsed");
         Assert.False(dag.Passed);
@@ -231,7 +231,7 @@ public sealed class VerifierTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, missing.Status);
         Assert.Equal("Not authenticated", missing.Detail);
 
-        var refused = Client(new FakeAirflow(AirflowOpenApi.Load("3.0.3"), _redis) { RejectTokenSignature = true });
+        var refused = Client(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { RejectTokenSignature = true });
         await refused.LogInAsync("admin", FakeAirflow.Password, TestContext.Current.CancellationToken);
         var forbidden = await Assert.ThrowsAsync<AirflowApiException>(() => refused.GetDagAsync("hello_dragonfly", TestContext.Current.CancellationToken));
         Assert.Equal(HttpStatusCode.Forbidden, forbidden.Status);
