@@ -26,7 +26,8 @@ builder.Services.Configure<VerifierOptions>(builder.Configuration.GetSection(Ver
 builder.Services.AddHttpClient<AirflowClient>((sp, http) =>
     http.BaseAddress = new Uri(sp.GetRequiredService<IOptions<VerifierOptions>>().Value.AirflowUrl));
 
-using var host = builder.Build();
+// Disposed by ExitAsync, within a bound: not with `using`, which would wait for the telemetry flush however long it takes.
+var host = builder.Build();
 // Started so that OpenTelemetry exports the spans and metrics; stopped at the end to flush them.
 await host.StartAsync();
 var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Verifier");
@@ -37,7 +38,7 @@ if (string.IsNullOrEmpty(connectionString) || string.IsNullOrEmpty(options.Passw
 {
     logger.LogError("Started without {Missing}: the Verifier is meant to be started by the AppHost, which passes " +
         "ConnectionStrings__dragonfly and Verifier__Password.", string.IsNullOrEmpty(connectionString) ? "a connection string 'dragonfly'" : "Verifier:Password");
-    return 2;
+    return await ExitAsync(2);
 }
 
 // A report of an earlier run must not pass for this one's.
@@ -51,33 +52,62 @@ await using var redis = await ConnectionMultiplexer.ConnectAsync(connectionStrin
 var inspector = new CeleryBrokerInspector(redis, brokerDatabase: 0, resultDatabase: 1);
 var verification = new AirflowVerification(host.Services.GetRequiredService<AirflowClient>(), inspector, options, logger);
 var report = new VerificationReport { DagId = options.DagId };
-
-int exitCode;
-if (options.Runs > 0)
+string? json = null;
+var exitCode = 1;
+try
 {
-    var result = await new Benchmark(verification, options).RunAsync(report, CancellationToken.None);
-    if (result is null)
+    if (options.Runs > 0)
     {
-        Log(report);
-        exitCode = 1;
+        var result = await new Benchmark(verification, options).RunAsync(report, CancellationToken.None);
+        if (result is not null)
+        {
+            json = result.ToJson();
+            logger.LogInformation("Benchmark: {Json}", json);
+            exitCode = result.Failed == 0 && result.TimedOut == 0 ? 0 : 1;
+        }
     }
     else
     {
-        var json = result.ToJson();
-        logger.LogInformation("Benchmark: {Json}", json);
-        await WriteReportAsync(options, json);
-        exitCode = result.Failed == 0 && result.TimedOut == 0 ? 0 : 1;
+        report = await verification.RunAsync(CancellationToken.None);
+        exitCode = report.Passed ? 0 : 1;
     }
 }
-else
+catch (Exception exception)
 {
-    report = await verification.RunAsync(CancellationToken.None);
-    Log(report);
-    await WriteReportAsync(options, report.ToJson());
-    exitCode = report.Passed ? 0 : 1;
+    // The steps turn every failure of Airflow or the broker into a check; what still gets here is the Verifier's own
+    // fault. It is a failed check all the same, so the report is written and the exit code stays 1.
+    report.Add(new Check("verifier", false, "the Verifier runs to its verdict", $"{exception.GetType().Name}: {exception.Message}",
+        "a fault of the Verifier itself: please report it with this line and the verifier resource's log"));
+    exitCode = 1;
 }
-await host.StopAsync();
-return exitCode;
+finally
+{
+    if (json is null)
+    {
+        Log(report);
+    }
+    await WriteReportAsync(options, json ?? report.ToJson());
+}
+return await ExitAsync(exitCode);
+
+// The process ends within a second of its verdict however it is started. Stopping the host flushes the telemetry, and
+// OpenTelemetry's exporters wait up to their 10 s timeout for an OTLP endpoint that accepts but does not answer (an
+// AppHost under DistributedApplicationTestingBuilder hands the Verifier the dashboard's endpoint with no dashboard
+// behind it): the verifier stayed Running 15 s after its verdict. Telemetry gets the budget; what is not sent by then is dropped.
+async Task<int> ExitAsync(int code)
+{
+    var budget = TimeSpan.FromMilliseconds(800);
+    var shutdown = Task.Run(async () =>
+    {
+        await host.StopAsync();
+        host.Dispose();
+    });
+    if (await Task.WhenAny(shutdown, Task.Delay(budget)) != shutdown)
+    {
+        await Console.Error.WriteLineAsync($"Telemetry not flushed within {budget.TotalSeconds} s (the OTLP endpoint did not answer); exiting without it.");
+    }
+    return code;
+}
 
 void Log(VerificationReport report)
 {

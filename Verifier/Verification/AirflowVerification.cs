@@ -87,24 +87,36 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
     {
         // The triggerer is optional (Airflow:Triggerer); the dag-processor's absence is caught by the DAG step.
         string[] required = ["metadatabase", "scheduler", "dag_processor"];
-        IReadOnlyList<ComponentHealth> health = [];
+        const string expected = "metadatabase, scheduler and dag_processor healthy";
         var deadline = Stopwatch.StartNew();
         while (true)
         {
-            health = await airflow.GetHealthAsync(ct).ConfigureAwait(false);
-            var sick = health.Where(c => required.Contains(c.Name) && c.Status != "healthy").ToList();
-            var seen = string.Join(", ", health.Select(c => $"{c.Name} {c.Status ?? "never ran"}"));
-            if (sick.Count == 0)
+            // An error answer may pass (the api-server restarting); it fails the check only if it lasts to the deadline.
+            string seen, cause;
+            try
             {
-                return report.Add(new Check("components-healthy", true, "metadatabase, scheduler and dag_processor healthy", seen));
+                var health = await airflow.GetHealthAsync(ct).ConfigureAwait(false);
+                var sick = health.Where(c => required.Contains(c.Name) && c.Status != "healthy").ToList();
+                seen = string.Join(", ", health.Select(c => $"{c.Name} {c.Status ?? "never ran"}"));
+                if (sick.Count == 0)
+                {
+                    return report.Add(new Check("components-healthy", true, expected, seen));
+                }
+                cause = $"{string.Join(" and ", sick.Select(c => c.Name))} not healthy: " + (sick[0].Name == "metadatabase"
+                    ? "the api-server cannot use the metadata database ([database] sql_alchemy_conn): see airflow-migrate and airflow-api"
+                    : $"not heartbeating, see the airflow-{sick[0].Name.Replace('_', '-')} resource's log");
+            }
+            catch (AirflowApiException error)
+            {
+                (seen, cause) = (error.Message, LikelyCause.ForApiError(error));
+            }
+            catch (Exception error) when (error is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                (seen, cause) = (error.Message, "the api-server stopped answering: see the airflow-api resource's log");
             }
             if (deadline.Elapsed > options.HealthTimeout)
             {
-                return report.Add(new Check("components-healthy", false, "metadatabase, scheduler and dag_processor healthy",
-                    $"{seen} after {options.HealthTimeout.TotalSeconds:0} s",
-                    $"{string.Join(" and ", sick.Select(c => c.Name))} not healthy: " + (sick[0].Name == "metadatabase"
-                        ? "the api-server cannot use the metadata database ([database] sql_alchemy_conn): see airflow-migrate and airflow-api"
-                        : $"not heartbeating, see the airflow-{sick[0].Name.Replace('_', '-')} resource's log")));
+                return report.Add(new Check("components-healthy", false, expected, $"{seen} after {options.HealthTimeout.TotalSeconds:0} s", cause));
             }
             await Task.Delay(options.PollInterval, ct).ConfigureAwait(false);
         }
@@ -143,7 +155,12 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
             {
                 return report.Add(new Check("dag-parsed", true, expected, $"{parsed.DagId} from {parsed.Fileloc}"));
             }
-            importErrors = await airflow.GetImportErrorsAsync(ct).ConfigureAwait(false);
+            var listed = await CallAsync(report, "dag-parsed", expected, () => airflow.GetImportErrorsAsync(ct)).ConfigureAwait(false);
+            if (listed.Failed)
+            {
+                return false;
+            }
+            importErrors = listed.Value ?? [];
             // Fail at once on the DAG's own file; other files' errors only explain a DAG that never comes.
             // Airflow records import errors by the file's path relative to its bundle (the DAGs folder).
             var own = importErrors.FirstOrDefault(e => dag.Value is { } known
@@ -188,17 +205,25 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
             return false;
         }
 
-        var tasks = await airflow.GetTaskInstancesAsync(options.DagId, runId, ct).ConfigureAwait(false);
-        if (outcome is not { } finished)
+        return await StepAsync(report, "outcome", async () =>
         {
-            var run = await airflow.GetRunAsync(options.DagId, runId, ct).ConfigureAwait(false);
-            return report.Add(new Check("run-finished", false, $"a terminal state within {options.RunTimeout.TotalSeconds:0} s",
-                $"{run.State}; tasks: {Describe(tasks)}", StuckCause(run, tasks)));
-        }
+            var listed = await CallAsync(report, "tasks-listed", "the run's task instances", () => airflow.GetTaskInstancesAsync(options.DagId, runId, ct)).ConfigureAwait(false);
+            if (listed.Failed)
+            {
+                return false;
+            }
+            var tasks = listed.Value ?? [];
+            if (outcome is not { } finished)
+            {
+                var expected = $"a terminal state within {options.RunTimeout.TotalSeconds:0} s";
+                var run = await CallAsync(report, "run-finished", expected, () => airflow.GetRunAsync(options.DagId, runId, ct)).ConfigureAwait(false);
+                return !run.Failed && report.Add(new Check("run-finished", false, expected, $"{run.Value!.State}; tasks: {Describe(tasks)}", StuckCause(run.Value, tasks)));
+            }
 
-        report.TriggerToTerminalSeconds = Math.Round(finished.Latency.TotalSeconds, 3);
-        report.RunDurationSeconds = finished.Run.EndDate - finished.Run.StartDate is { } duration ? Math.Round(duration.TotalSeconds, 3) : null;
-        return await StepAsync(report, "outcome", () => CheckOutcomeAsync(report, finished.Run, tasks, triggeredAt, ct), ct).ConfigureAwait(false);
+            report.TriggerToTerminalSeconds = Math.Round(finished.Latency.TotalSeconds, 3);
+            report.RunDurationSeconds = finished.Run.EndDate - finished.Run.StartDate is { } duration ? Math.Round(duration.TotalSeconds, 3) : null;
+            return await CheckOutcomeAsync(report, finished.Run, tasks, triggeredAt, ct).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
     }
 
     private async Task<bool> CheckOutcomeAsync(VerificationReport report, DagRun run, IReadOnlyList<TaskInstance> tasks, DateTimeOffset triggeredAt, CancellationToken ct)
@@ -309,7 +334,7 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
 
     private static string LastLine(string? text) => text?.Trim().Split('\n').LastOrDefault()?.Trim() ?? "";
 
-    /// <summary>Calls Airflow; an API error becomes a failed check with Airflow's own detail.</summary>
+    /// <summary>Calls Airflow; an API error becomes a failed check with Airflow's own detail and its likely cause.</summary>
     private static async Task<(T? Value, bool Failed)> CallAsync<T>(VerificationReport report, string check, string expected, Func<Task<T>> call)
     {
         try
@@ -318,14 +343,7 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
         }
         catch (AirflowApiException exception)
         {
-            report.Add(new Check(check, false, expected, exception.Message, exception.Status switch
-            {
-                System.Net.HttpStatusCode.Unauthorized => "the token was refused: missing or expired",
-                System.Net.HttpStatusCode.Forbidden => "the token was refused: its signature ([api_auth] jwt_secret differs between the api-server that issued it "
-                    + "and the one that checked it), or the user's role may not do this (Verifier:Username must be an admin)",
-                System.Net.HttpStatusCode.NotFound => $"Airflow does not know {exception.Operation.Split(' ').Last()}",
-                _ => null,
-            }));
+            report.Add(new Check(check, false, expected, exception.Message, LikelyCause.ForApiError(exception)));
             return (default, true);
         }
     }
@@ -341,13 +359,19 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
         {
             passed = await step().ConfigureAwait(false);
         }
-        catch (Exception exception) when (!ct.IsCancellationRequested && exception is not AirflowApiException)
+        catch (Exception exception) when (!ct.IsCancellationRequested)
         {
-            // A connection refused, a timeout of the HTTP pipeline, a broker gone: a failed step, never a crash.
+            // An error answer, a connection refused, a timeout of the HTTP pipeline, a body that is not Airflow's, a broker
+            // gone: a failed step, never a crash.
             passed = report.Add(new Check($"{name}-step", false, $"the {name} step completes", $"{exception.GetType().Name}: {exception.Message}",
-                exception is TimeoutException || exception.GetType().Namespace == typeof(RedisException).Namespace
-                    ? "the broker refused or stopped answering: see the dragonfly resource"
-                    : "the api-server stopped answering or timed out: see the airflow-api resource's log"));
+                exception switch
+                {
+                    AirflowApiException api => LikelyCause.ForApiError(api),
+                    TimeoutException or RedisException => "the broker refused or stopped answering: see the dragonfly resource",
+                    System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException
+                        => "the api-server answered with a body Airflow does not send: is Verifier:AirflowUrl an Airflow 3 api-server?",
+                    _ => "the api-server stopped answering or timed out: see the airflow-api resource's log",
+                }));
         }
         var seconds = Math.Round(clock.Elapsed.TotalSeconds, 3);
         report.StepSeconds[name] = seconds;

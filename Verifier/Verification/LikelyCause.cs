@@ -9,6 +9,22 @@ namespace AirflowAspire.Verifier.Verification;
 /// </summary>
 public static class LikelyCause
 {
+    /// <summary>
+    /// The cause of an error answer of Airflow's REST API, from its status: what the Verifier can tell from the outside,
+    /// and where to look next.
+    /// </summary>
+    public static string ForApiError(Airflow.AirflowApiException error) => (int)error.Status switch
+    {
+        401 => "the token was refused: missing or expired",
+        403 => "the token was refused: its signature ([api_auth] jwt_secret differs between the api-server that issued it "
+            + "and the one that checked it), or the user's role may not do this (Verifier:Username must be an admin)",
+        404 => $"Airflow does not know {error.Operation.Split(' ').Last()}",
+        502 or 503 or 504 => $"the api-server, or a proxy in front of it, is unavailable ({(int)error.Status}) for {error.Operation}: "
+            + "see the airflow-api resource's state and log",
+        >= 500 => $"the api-server failed while answering {error.Operation} ({(int)error.Status}): its traceback is in the airflow-api resource's log",
+        _ => $"Airflow refused {error.Operation}: {error.Detail}",
+    };
+
     /// <summary>The cause of a failed run, or null when the evidence names none.</summary>
     public static string? ForFailedRun(IEnumerable<CeleryResult> celeryFailures, IReadOnlyList<string> taskLog)
     {

@@ -175,6 +175,9 @@ public sealed class AirflowOpenApi
         throw new ArgumentException($"Airflow {Version} documents have no schema '{schemaName}'", nameof(schemaName));
     }
 
+    /// <summary>The operationId of the operation a request goes to, or null when none matches.</summary>
+    public string? OperationId(string method, string pathAndQuery) => Find(method, SplitQuery(pathAndQuery).Path).Match?.Operation.Id;
+
     private static string FindFolder(string version)
     {
         var folder = Fixtures.AirflowReference.Directory(version);

@@ -58,6 +58,13 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
     /// <summary>Every bearer token is refused with 403, as when the api-server's jwt_secret changed under it.</summary>
     public bool RejectTokenSignature { get; init; }
 
+    /// <summary>
+    /// Operations, by Airflow's operationId, that fail instead of answering: with this HTTP status (a 5xx with uvicorn's plain
+    /// "Internal Server Error" body, as when the api-server raises; others with FastAPI's detail), or with 0, refused at the
+    /// connection. Such answers are outside Airflow's contract on purpose and are not held to it.
+    /// </summary>
+    public Dictionary<string, int> Faults { get; init; } = [];
+
     /// <summary>The task prints this line (Airflow's task log).</summary>
     public string TaskOutput { get; init; } = "Hello from a Celery worker via Dragonfly!";
 
@@ -90,6 +97,15 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
         if (GoesDownAfterTrigger && _runs.Count > 0)
         {
             throw new HttpRequestException("Connection refused (airflow-api:8080)");
+        }
+        if (contract.OperationId(method, pathAndQuery) is { } operation && Faults.TryGetValue(operation, out var fault))
+        {
+            return fault switch
+            {
+                0 => throw new HttpRequestException($"Connection refused (airflow-api:8080) for {operation}"),
+                >= 500 => new HttpResponseMessage((HttpStatusCode)fault) { Content = new StringContent("Internal Server Error", Encoding.UTF8, "text/plain") },
+                _ => new HttpResponseMessage((HttpStatusCode)fault) { Content = new StringContent(Detail($"{operation} refused").ToJsonString(), Encoding.UTF8, "application/json") },
+            };
         }
         var (status, answer) = await AnswerAsync(request, method, pathAndQuery.Split('?')[0], body);
         var text = answer?.ToJsonString();

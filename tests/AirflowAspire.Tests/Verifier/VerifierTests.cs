@@ -144,6 +144,42 @@ public sealed class VerifierTests : IAsyncLifetime
         Assert.True(report.Checks.Any(c => c.Name == "broker-is-dragonfly" && c.Cause!.Contains("dragonfly")), string.Join('\n', report.Lines()));
     }
 
+    // Every operation the fake serves, as the Verifier reaches it in one run.
+    public static TheoryData<string, int> EveryOperationFailing()
+    {
+        string[] operations = ["get_version", "get_health", "create_token", "get_dag", "get_import_errors", "patch_dag",
+            "trigger_dag_run", "get_dag_run", "get_task_instances", "get_log"];
+        var data = new TheoryData<string, int>();
+        foreach (var operation in operations)
+        {
+            foreach (var status in new[] { 500, 503, 0 })
+            {
+                data.Add(operation, status);
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryOperationFailing))]
+    public async Task Any_error_answer_or_refused_connection_at_any_step_is_a_failed_check_with_its_cause_never_a_crash(string operation, int status)
+    {
+        var airflow = new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { Faults = { [operation] = status } };
+
+        var report = await VerifyAsync(airflow);
+
+        Assert.NotEmpty(airflow.Requests);
+        Assert.Empty(airflow.ContractViolations);
+        Assert.False(report.Passed);
+        var failed = report.Checks.Where(c => !c.Passed && c.Name != "broker-is-dragonfly").ToList();
+        Assert.NotEmpty(failed);
+        Assert.All(failed, c => Assert.False(string.IsNullOrWhiteSpace(c.Cause), $"{c.Name} has no cause"));
+        // The first failure says what happened: the status Airflow answered, or that it stopped answering.
+        Assert.Contains(status == 0 ? "Connection refused" : $"answered {status}", failed[0].Seen + " " + failed[0].Cause);
+        using var json = JsonDocument.Parse(report.ToJson());
+        Assert.Equal("failed", json.RootElement.GetProperty("verdict").GetString());
+    }
+
     [Fact]
     public async Task A_wrong_password_fails_the_token_check_and_names_the_passwords_file()
     {
