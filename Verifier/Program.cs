@@ -96,7 +96,7 @@ return await ExitAsync(exitCode);
 // behind it): the verifier stayed Running 15 s after its verdict. Telemetry gets the budget; what is not sent by then is dropped.
 async Task<int> ExitAsync(int code)
 {
-    var budget = TimeSpan.FromMilliseconds(800);
+    var budget = TimeSpan.FromMilliseconds(500);
     var shutdown = Task.Run(async () =>
     {
         await host.StopAsync();

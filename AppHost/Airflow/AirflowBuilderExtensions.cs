@@ -39,6 +39,8 @@ public static class AirflowBuilderExtensions
 
         airflow.Resource.Environment = settings.VirtualEnvironment is { Length: > 0 }
             ? builder.AddExistingPythonEnvironment($"{name}-env", paths.VirtualEnvironment, "airflow", "version")
+                // Airflow writes airflow.cfg into AIRFLOW_HOME at import: the deployment's home, not ~/airflow.
+                .WithEnvironment("AIRFLOW_HOME", paths.Home)
             : builder.AddPythonEnvironment($"{name}-env", paths.VirtualEnvironment, settings.PythonVersion, settings.Requirement, settings.ConstraintsUrl);
         airflow.Resource.Environment.WithParentRelationship(airflow);
 
@@ -101,6 +103,8 @@ public static class AirflowBuilderExtensions
             .WithHttpEndpoint(name: "health");
         return scheduler
             .WithEnvironment("AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK", "True")
+            // It has no authentication: loopback only (its default is 0.0.0.0).
+            .WithEnvironment("AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST", "127.0.0.1")
             .WithEnvironment("AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT", scheduler.Resource.GetEndpoint("health").Property(EndpointProperty.TargetPort))
             .WithHttpHealthCheck("/health", endpointName: "health");
     }
@@ -153,6 +157,14 @@ public static class AirflowBuilderExtensions
                 key, sp => sp.GetRequiredKeyedService<CeleryWorkerHealthCheck>(key), failureStatus: null, tags: null));
 
             airflow.Resource.Workers.Add(worker.Resource);
+            if (index == 1)
+            {
+                // While a task runs, the api-server reads its log from http://{ti.hostname}:{its own
+                // [logging] worker_log_server_port}/log/... (file_task_handler.py): one port for every worker of a
+                // host. It gets the first worker's, so that worker's running tasks show their logs live.
+                airflow.ApplicationBuilder.CreateResourceBuilder(api).WithEnvironment("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT",
+                    worker.Resource.GetEndpoint("logs").Property(EndpointProperty.TargetPort));
+            }
             // Two workers on one host would collide on the default log-server port 8793.
             return worker
                 .WithEnvironment("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT", worker.Resource.GetEndpoint("logs").Property(EndpointProperty.TargetPort))
@@ -164,8 +176,9 @@ public static class AirflowBuilderExtensions
     public static IResourceBuilder<AirflowProcessResource> AddFlower(this IResourceBuilder<AirflowResource> airflow, [ResourceName] string name)
     {
         var flower = airflow.AddProcess(name).WithHttpEndpoint(name: "http").WithExplicitStart();
+        // Flower has no authentication of its own: loopback only (`--hostname` is its bind address, default 0.0.0.0).
         return flower.WithArgs(context => AddAll(context,
-            "celery", "flower", "--port", flower.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort)));
+            "celery", "flower", "--hostname", "127.0.0.1", "--port", flower.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort)));
     }
 
     /// <summary>A process of the deployment: the environment's <c>airflow</c>, the shared configuration, the shared waits.</summary>
@@ -176,7 +189,9 @@ public static class AirflowBuilderExtensions
         var process = airflow.ApplicationBuilder
             .AddPythonApp(new AirflowProcessResource(name, parent.Paths.Root, environment.Resource.VirtualEnvironment, parent), environment)
             .WithParentRelationship(airflow)
-            .WithEnvironment(context => AirflowEnvironment.Apply(parent, context));
+            .WithEnvironment(context => AirflowEnvironment.Apply(parent, context))
+            .WithOtlpExporter(OtlpProtocol.HttpProtobuf)
+            .WithEnvironment(AirflowEnvironment.ApplyOpenTelemetryAsync);
         if (waitForMigration)
         {
             process.WaitForCompletion(parent.Migration!);

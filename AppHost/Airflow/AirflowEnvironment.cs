@@ -50,31 +50,47 @@ public static class AirflowEnvironment
         // New DAG files appear within seconds instead of the default 300 s (apache/airflow#49891).
         env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"] = "5";
 
-        ApplyOpenTelemetry(context);
     }
 
     /// <summary>
-    /// Airflow 3.0.3 exports OTLP over HTTP to <c>http://otel_host:otel_port/v1/…</c> and ignores
-    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>, so the dashboard's OTLP/HTTP endpoint is split into host and port.
+    /// Airflow's metrics and traces to the dashboard, under the process's resource name. Aspire's own
+    /// <c>WithOtlpExporter(OtlpProtocol.HttpProtobuf)</c> (set on every process) gives the dashboard's OTLP/HTTP endpoint,
+    /// its API key in <c>OTEL_EXPORTER_OTLP_HEADERS</c> and <c>service.instance.id</c> in <c>OTEL_RESOURCE_ATTRIBUTES</c>.
+    /// Airflow 3.0 takes the endpoint only as <c>[metrics]</c>/<c>[traces]</c> <c>otel_host</c> and <c>otel_port</c>
+    /// (<c>airflow/metrics/otel_logger.py</c>, <c>airflow/traces/otel_tracer.py</c>: it ignores
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>), so the endpoint is split into them; it passes no headers of its own
+    /// (apache/airflow#44346), so the OpenTelemetry SDK sends the key from the environment. Without the key the dashboard
+    /// answers 401 to every export.
     /// </summary>
-    private static void ApplyOpenTelemetry(EnvironmentCallbackContext context)
+    public static async Task ApplyOpenTelemetryAsync(EnvironmentCallbackContext context)
     {
-        var configuration = context.ExecutionContext.Services.GetService(typeof(Microsoft.Extensions.Configuration.IConfiguration))
-            as Microsoft.Extensions.Configuration.IConfiguration;
-        if (configuration?["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] is not { Length: > 0 } url
-            || !Uri.TryCreate(url, UriKind.Absolute, out var otlp))
+        var env = context.EnvironmentVariables;
+        if (!env.TryGetValue("OTEL_EXPORTER_OTLP_ENDPOINT", out var endpoint)
+            || !env.TryGetValue("OTEL_EXPORTER_OTLP_PROTOCOL", out var protocol) || protocol as string != "http/protobuf")
         {
-            return; // No OTLP/HTTP endpoint on the dashboard: nothing to send to.
+            return; // No OTLP/HTTP endpoint on the dashboard (the https profile has OTLP/gRPC only): nothing Airflow 3.0 can send to.
         }
-        var service = context.Resource.Name;
+        var url = endpoint switch
+        {
+            string text => text,
+            IValueProvider value when context.ExecutionContext.IsRunMode => await value.GetValueAsync(context.CancellationToken).ConfigureAwait(false),
+            _ => null,
+        };
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var otlp))
+        {
+            return;
+        }
         var secure = otlp.Scheme == Uri.UriSchemeHttps ? "True" : "False";
         foreach (var section in new[] { "METRICS", "TRACES" })
         {
-            context.EnvironmentVariables[$"AIRFLOW__{section}__OTEL_ON"] = "True";
-            context.EnvironmentVariables[$"AIRFLOW__{section}__OTEL_HOST"] = otlp.Host;
-            context.EnvironmentVariables[$"AIRFLOW__{section}__OTEL_PORT"] = otlp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            context.EnvironmentVariables[$"AIRFLOW__{section}__OTEL_SSL_ACTIVE"] = secure;
-            context.EnvironmentVariables[$"AIRFLOW__{section}__OTEL_SERVICE"] = service;
+            env[$"AIRFLOW__{section}__OTEL_ON"] = "True";
+            env[$"AIRFLOW__{section}__OTEL_HOST"] = otlp.Host;
+            env[$"AIRFLOW__{section}__OTEL_PORT"] = otlp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            env[$"AIRFLOW__{section}__OTEL_SSL_ACTIVE"] = secure;
+            env[$"AIRFLOW__{section}__OTEL_SERVICE"] = context.Resource.Name;
         }
+        // Airflow passes its own interval (default 60 s), so OTEL_METRIC_EXPORT_INTERVAL does not reach it: 5 s keeps the
+        // dashboard's metrics pages live.
+        env["AIRFLOW__METRICS__OTEL_INTERVAL_MILLISECONDS"] = "5000";
     }
 }

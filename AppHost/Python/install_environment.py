@@ -136,13 +136,12 @@ def main() -> None:
         if uv:
             run([uv, "venv", "--allow-existing", "--python", args.python_version, str(args.venv)])
             install = [uv, "pip", "install", "--python", str(python_of(args.venv)), args.requirement, "--constraint", args.constraint]
-            env_timeout = {"UV_HTTP_TIMEOUT": str(args.index_timeout)}
         else:
             run([sys.executable, "-m", "venv", str(args.venv)])
             install = [str(python_of(args.venv)), "-m", "pip", "install", "--disable-pip-version-check",
-                       "--retries", "0", "--timeout", str(args.index_timeout), args.requirement, "--constraint", args.constraint]
-            env_timeout = {}
-        os.environ.update(env_timeout)
+                       args.requirement, "--constraint", args.constraint]
+        # The probe above already failed fast on an unreachable index; the ~150-package install itself keeps the
+        # installers' own retries and timeouts, so one slow read does not abort it.
         run(install)
     except subprocess.CalledProcessError as error:
         output = error.output or ""

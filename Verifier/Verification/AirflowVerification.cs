@@ -259,8 +259,10 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
         report.Add(new Check("tasks-on-worker-queues", tasks.Count > 0 && tasks.All(t => t.Queue is { } q && options.QueueList.Contains(q)),
             $"every task sent to a queue the workers consume ({options.Queues})", string.Join(", ", tasks.Select(t => $"{t.TaskId} on {t.Queue ?? "no queue"}")),
             "a task's queue no worker consumes stays queued: add the queue to Airflow:Queues"));
-        report.Add(new Check("tasks-ran-on-a-worker", tasks.Count > 0 && tasks.All(t => !string.IsNullOrEmpty(t.Hostname)),
-            "every task instance has the hostname of the worker that ran it", string.Join(", ", tasks.Select(t => $"{t.TaskId} on {(string.IsNullOrEmpty(t.Hostname) ? "no host" : t.Hostname)}")),
+        // ti.hostname is what [core] hostname_callable gave the process that ran the task (the machine's FQDN), not the
+        // Celery node: it proves a process reached the Task Execution API to run the task, not which worker it was.
+        report.Add(new Check("tasks-ran-on-a-host", tasks.Count > 0 && tasks.All(t => !string.IsNullOrEmpty(t.Hostname)),
+            "every task instance records the host that ran it (ti.hostname, the machine's name, not the Celery node)", string.Join(", ", tasks.Select(t => $"{t.TaskId} on {(string.IsNullOrEmpty(t.Hostname) ? "no host" : t.Hostname)}")),
             "no worker started the task: it never reached the Task Execution API"));
         var hasOutput = allLog.Any(line => line.Contains(options.ExpectedOutput, StringComparison.Ordinal));
         report.Add(new Check("task-log-has-output", hasOutput, $"a task log line \"{options.ExpectedOutput}\"",

@@ -293,7 +293,8 @@ public sealed class AirflowModelTests
     [Fact]
     public async Task OpenTelemetry_goes_to_the_dashboards_OTLP_HTTP_endpoint_as_host_and_port()
     {
-        var app = await BuildAsync($"--{OtlpHttpSetting}=http://localhost:19080");
+        // AppHost:OtlpApiKey is the key the dashboard demands, which `dotnet run` generates.
+        var app = await BuildAsync($"--{OtlpHttpSetting}=http://localhost:19080", "--AppHost:OtlpApiKey=the-dashboards-key");
 
         var env = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-scheduler"));
 
@@ -305,6 +306,10 @@ public sealed class AirflowModelTests
             Assert.Equal("False", env[$"AIRFLOW__{section}__OTEL_SSL_ACTIVE"]);
             Assert.Equal("airflow-scheduler", env[$"AIRFLOW__{section}__OTEL_SERVICE"]);
         }
+        // The dashboard refuses OTLP without its key (401): Airflow 3.0 passes no headers of its own, so the SDK sends these.
+        Assert.Equal("http/protobuf", env["OTEL_EXPORTER_OTLP_PROTOCOL"]);
+        Assert.Equal("x-otlp-api-key=the-dashboards-key", env["OTEL_EXPORTER_OTLP_HEADERS"]);
+        Assert.Contains("service.instance.id=", env["OTEL_RESOURCE_ATTRIBUTES"]);
     }
 
     private static bool Waits(IResource resource, IResource on, WaitType type)

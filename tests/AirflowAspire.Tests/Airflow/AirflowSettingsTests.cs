@@ -26,13 +26,37 @@ public sealed class AirflowSettingsTests
         Assert.Contains(expected, invalid.Message);
     }
 
-    [Fact]
-    public async Task A_newer_Airflow_line_accepts_its_newer_Python()
+    // Every line the settings accept runs tasks: the lines whose pinned Celery provider has the duplicate-hostname check
+    // (workers named with --celery-hostname reserve tasks and never run them) are refused naming it, and so are the lines
+    // whose files this project has not checked.
+    [Theory]
+    [InlineData("3.1.5", "apache/airflow#59707")]
+    [InlineData("3.1.8", "apache/airflow#59707")]
+    [InlineData("3.2.0", "apache/airflow#59707")]
+    [InlineData("3.2.1", "provider 3.19.0")]
+    [InlineData("3.2.2", "has not checked")]
+    [InlineData("3.3.2", "apache/airflow#73583")]
+    [InlineData("3.0.1", "[webserver] secret_key")]
+    public async Task An_Airflow_version_the_AppHost_cannot_run_tasks_on_is_refused_with_the_reason(string version, string reason)
     {
-        var app = await AppHostModel.BuildAsync("--Airflow:Version=3.1.7", "--Airflow:PythonVersion=3.13");
+        var exception = await Assert.ThrowsAnyAsync<Exception>(() => AppHostModel.BuildAsync($"--Airflow:Version={version}"));
+
+        var invalid = Assert.IsType<InvalidSettingException>(exception.GetBaseException());
+        Assert.Equal("Airflow:Version", invalid.Setting);
+        Assert.Contains(reason, invalid.Message);
+        Assert.Contains("3.0.2 or a later 3.0.x", invalid.Message);
+    }
+
+    [Theory]
+    [InlineData("3.0.2", "3.9")]
+    [InlineData("3.0.6", "3.12")]
+    public async Task A_3_0_release_from_3_0_2_on_is_installed_with_its_own_constraints(string version, string python)
+    {
+        var app = await AppHostModel.BuildAsync($"--Airflow:Version={version}", $"--Airflow:PythonVersion={python}");
 
         var install = await app.ArgumentsAsync(app.Resource<AirflowAspire.AppHost.Python.PythonInstallerResource>("airflow-env"));
-        Assert.Contains("https://raw.githubusercontent.com/apache/airflow/constraints-3.1.7/constraints-3.13.txt", install);
+        Assert.Contains($"apache-airflow[celery]=={version}", install);
+        Assert.Contains($"https://raw.githubusercontent.com/apache/airflow/constraints-{version}/constraints-{python}.txt", install);
     }
 
     [Fact]

@@ -183,4 +183,38 @@ public sealed class StandInEndToEndTests
         Assert.False(dag.GetProperty("passed").GetBoolean());
         Assert.Contains("a_module_nobody_installed", dag.GetProperty("cause").GetString());
     }
+
+    /// <summary>
+    /// With Aspire's dashboard running (as under <c>dotnet run</c>, which demands its OTLP API key), every Airflow process
+    /// exports its metrics and traces the way Airflow 3.0.3 does (OTLP/HTTP protobuf to otel_host:otel_port, no headers
+    /// of its own, the SDK's OTEL_EXPORTER_OTLP_HEADERS) and the dashboard accepts them: no process logs an export failure.
+    /// </summary>
+    [Fact]
+    public async Task With_the_dashboard_on_every_Airflow_processs_telemetry_is_accepted()
+    {
+        DebianPrerequisites.Require();
+        using var standIn = AirflowStandIn.Create();
+        string[] processes = ["airflow-api", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer", "airflow-worker-1"];
+
+        await using var app = await RunningAppHost.StartAsync(Bound, dashboard: true,
+        [
+            .. standIn.AppHostArguments,
+            $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://127.0.0.1:{GarnetServer.FreePort()}",
+            $"--ASPNETCORE_URLS=http://127.0.0.1:{GarnetServer.FreePort()}",
+            "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
+        ]);
+        // One bound for all: metrics go every 5 s (AIRFLOW__METRICS__OTEL_INTERVAL_MILLISECONDS), spans within a second.
+        var deadline = DateTime.UtcNow + Bound;
+        foreach (var process in processes)
+        {
+            // The stand-in's own line, on the collector's first 2xx per signal (Airflow logs nothing on success).
+            await app.WaitForLogAsync(process, "/v1/metrics -> 200 (metrics)", deadline - DateTime.UtcNow);
+            await app.WaitForLogAsync(process, "/v1/traces -> 200 (traces)", deadline - DateTime.UtcNow);
+        }
+
+        foreach (var process in processes)
+        {
+            Assert.DoesNotContain(app.Log(process), line => line.Contains("Failed to export", StringComparison.Ordinal));
+        }
+    }
 }

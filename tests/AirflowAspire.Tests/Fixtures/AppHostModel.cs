@@ -21,12 +21,15 @@ public static class AppHostModel
     /// Pointing DCP at a path that does not exist makes that start fail at once, so a model test
     /// starts no process. The app is not disposed by the tests: disposing a host whose start failed
     /// either waits out the 30 s shutdown timeout or, racing the failed start, throws from
-    /// Host.StopAsync. Nothing of it runs, so nothing is left behind.
+    /// Host.StopAsync. Nothing of it runs, so nothing is left behind but the app's objects, and
+    /// <c>hostBuilder:reloadConfigOnChange=false</c> keeps those from holding file watchers: each
+    /// watched appsettings.json and user-secrets file took an inotify instance, of the 128 Linux gives
+    /// a user, and a suite that kept dozens of them open failed beside a running AppHost.
     /// </remarks>
     public static async Task<DistributedApplication> BuildAsync(params string[] args)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            [.. args, "--DcpPublisher:CliPath=/nonexistent/dcp"], TestContext.Current.CancellationToken);
+            [.. args, "--DcpPublisher:CliPath=/nonexistent/dcp", "--hostBuilder:reloadConfigOnChange=false"], TestContext.Current.CancellationToken);
         return builder.Build();
     }
 

@@ -16,9 +16,13 @@ public sealed class RunningAppHost : IAsyncDisposable
 
     public DistributedApplication App { get; }
 
-    public static async Task<RunningAppHost> StartAsync(TimeSpan timeout, params string[] args)
+    public static Task<RunningAppHost> StartAsync(TimeSpan timeout, params string[] args) => StartAsync(timeout, dashboard: false, args);
+
+    /// <summary>Starts the AppHost; with <paramref name="dashboard"/>, Aspire's dashboard too (the testing builder leaves it out by default).</summary>
+    public static async Task<RunningAppHost> StartAsync(TimeSpan timeout, bool dashboard, params string[] args)
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args, TestContext.Current.CancellationToken);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args,
+            (options, _) => options.DisableDashboard = !dashboard, TestContext.Current.CancellationToken);
         // Every resource's log would be copied to the test output; the tests quote the logs they need.
         builder.Services.AddLogging(logging => logging.AddFilter("AppHost.Resources", LogLevel.Warning));
         var running = new RunningAppHost(await builder.BuildAsync(TestContext.Current.CancellationToken));

@@ -65,7 +65,7 @@ public sealed class VerifierTests : IAsyncLifetime
         Assert.True(airflow.ContractViolations.Count == 0, string.Join("\n", airflow.ContractViolations));
         Assert.All(report.Checks.Where(c => c.Name != "broker-is-dragonfly"), c => Assert.True(c.Passed, $"{c.Name}: {c.Seen}"));
         Assert.Equal(["api-reachable", "components-healthy", "token", "dag-parsed", "dag-unpaused", "run-succeeded", "tasks-succeeded",
-            "tasks-on-worker-queues", "tasks-ran-on-a-worker", "task-log-has-output", "celery-result-in-backend",
+            "tasks-on-worker-queues", "tasks-ran-on-a-host", "task-log-has-output", "celery-result-in-backend",
             "broker-queue-drained:default", "broker-is-dragonfly"], report.Checks.Select(c => c.Name));
         var broker = Single(report, "broker-is-dragonfly");
         Assert.False(broker.Passed);
@@ -205,7 +205,7 @@ public sealed class VerifierTests : IAsyncLifetime
         Assert.False(run.Passed);
         Assert.Contains(setting, run.Cause);
         Assert.Contains(message, run.Cause);
-        Assert.False(Single(report, "tasks-ran-on-a-worker").Passed);
+        Assert.False(Single(report, "tasks-ran-on-a-host").Passed);
         Assert.False(Single(report, "celery-result-in-backend").Passed);
     }
 

@@ -198,6 +198,11 @@ def main(argv: list[str] | None = None) -> int:
             db.migrate()
             return 0
         return _check_migrations(args)
+    if cmd in ("api-server", "scheduler", "dag-processor", "triggerer", "celery"):
+        # Airflow's Stats and Trace start their OTLP exporters in every long-running process.
+        from airflow_standin import otel
+
+        otel.start(c, cmd if cmd != "celery" else f"celery_{args.celery_command}")
     if cmd == "api-server":
         from airflow_standin.api.server import run
 

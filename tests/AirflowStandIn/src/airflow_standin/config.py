@@ -101,6 +101,19 @@ DEFAULTS: dict[tuple[str, str], str | None] = {
     ("celery", "worker_enable_remote_control"): "True",
     ("celery", "broker_connection_retry_on_startup"): "True",
     ("celery", "ssl_active"): "False",
+    # [metrics] and [traces] OpenTelemetry keys, config.yml:1159-1260 (see otel.py).
+    ("metrics", "otel_on"): "False",
+    ("metrics", "otel_host"): "localhost",
+    ("metrics", "otel_port"): "8889",
+    ("metrics", "otel_prefix"): "airflow",
+    ("metrics", "otel_interval_milliseconds"): "60000",
+    ("metrics", "otel_service"): "Airflow",
+    ("metrics", "otel_ssl_active"): "False",
+    ("traces", "otel_on"): "False",
+    ("traces", "otel_host"): "localhost",
+    ("traces", "otel_port"): "8889",
+    ("traces", "otel_service"): "Airflow",
+    ("traces", "otel_ssl_active"): "False",
 }
 
 _TRUE = {"t", "true", "1", "yes", "y", "on"}
