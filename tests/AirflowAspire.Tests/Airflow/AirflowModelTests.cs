@@ -42,7 +42,7 @@ public sealed class AirflowModelTests
         Assert.Equal(["triggerer"], await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-triggerer")));
         Assert.Equal(["celery", "worker", "--queues", "default", "--concurrency", "4", "--celery-hostname", $"airflow-worker-1@{System.Net.Dns.GetHostName()}"],
             await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-worker-1")));
-        Assert.Equal(["celery", "flower", "--port", flowerPort!], await app.ArgumentsAsync(flower));
+        Assert.Equal(["celery", "flower", "--hostname", "127.0.0.1", "--port", flowerPort!], await app.ArgumentsAsync(flower));
     }
 
     [Fact]
@@ -286,6 +286,23 @@ public sealed class AirflowModelTests
             }
         }
         Assert.Empty(unknown);
+    }
+
+    [Fact]
+    public async Task What_has_no_authentication_listens_on_loopback_and_the_api_server_reads_the_first_workers_log_port()
+    {
+        var app = await BuildAsync("--Airflow:Workers=2");
+
+        var scheduler = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-scheduler"));
+        Assert.Equal("127.0.0.1", scheduler["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST"]);
+        var flower = (await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-flower"))).ToList();
+        Assert.Equal("127.0.0.1", flower[flower.IndexOf("--hostname") + 1]);
+        // A running task's log is fetched at the api-server's own [logging] worker_log_server_port.
+        var api = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-api"));
+        var worker1 = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-worker-1"));
+        var worker2 = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-worker-2"));
+        Assert.Equal(worker1["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"], api["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"]);
+        Assert.NotEqual(worker1["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"], worker2["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"]);
     }
 
     private const string OtlpHttpSetting = "ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL";

@@ -71,6 +71,9 @@ public sealed class AirflowSettingsTests
 
         Assert.Equal(Path.Combine(venv.Path, "bin", "airflow"), environment.Command);
         Assert.Equal(["version"], await app.ArgumentsAsync(environment));
+        // Airflow writes airflow.cfg into AIRFLOW_HOME at import: the deployment's home, never ~/airflow.
+        Assert.Equal(AirflowAspire.AppHost.RepositoryPaths.Resolve(".airflow/home", Path.GetFullPath(Path.Combine(AppHostModel.AppHostDirectory, ".."))),
+            (await app.EnvironmentAsync(environment))["AIRFLOW_HOME"]);
         Assert.Equal(Path.Combine(venv.Path, "bin", "airflow"), app.Resource<AirflowAspire.AppHost.Airflow.AirflowProcessResource>("airflow-scheduler").Command);
     }
 }
