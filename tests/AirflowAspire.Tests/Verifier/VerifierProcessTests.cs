@@ -30,7 +30,7 @@ public sealed class VerifierProcessTests
             }
         }, ct);
         // Nothing listens here: the api step fails (after the resilience handler's retries) and so does the verdict.
-        var closedPort = FreePort();
+        var closedPort = GarnetServer.FreePort();
         var report = Path.Combine(Path.GetTempPath(), $"verifier-report-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(report, """{"verdict": "passed", "stale": true}""", ct);
 
@@ -72,12 +72,5 @@ public sealed class VerifierProcessTests
         Assert.Equal("failed", json.RootElement.GetProperty("verdict").GetString());
         Assert.False(json.RootElement.TryGetProperty("stale", out _));
         File.Delete(report);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
