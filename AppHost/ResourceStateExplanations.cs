@@ -44,8 +44,4 @@ public static class ResourceStateExplanations
         });
         return builder;
     }
-
-    /// <summary>Explains a process that could not be started at all (its program missing).</summary>
-    public static IResourceBuilder<T> ExplainFailureToStart<T>(this IResourceBuilder<T> builder, string message) where T : IResource
-        => builder.ExplainState(KnownResourceStates.FailedToStart, message);
 }

@@ -1,6 +1,7 @@
+using System.Globalization;
 using System.Text.Json;
+using AirflowAspire.AppHost;
 using AirflowAspire.AppHost.Airflow;
-using AirflowAspire.AppHost.Dragonfly;
 using AirflowAspire.AppHost.Python;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,8 +10,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Aspire.Hosting;
 
 /// <summary>
-/// Adds an Airflow 3 deployment on Celery to the application model: the shared configuration
-/// once (<see cref="AddAirflow"/>), then one method per process.
+/// Adds an Airflow 3 deployment on Celery to the application model: <see cref="AddAirflow"/> makes what
+/// every process needs (environment, migration, api-server, shared configuration), then one method per process.
 /// </summary>
 public static class AirflowBuilderExtensions
 {
@@ -18,87 +19,83 @@ public static class AirflowBuilderExtensions
     public const string AdminUser = "admin";
 
     /// <summary>
-    /// Adds an Airflow deployment, configured from the <c>Airflow</c> settings section: its Python
-    /// environment (<c>{name}-env</c>), the metadata database migration (<c>{name}-migrate</c>) and
-    /// the configuration its processes share. Add the processes with <c>AddApiServer</c>,
-    /// <c>AddScheduler</c>, <c>AddDagProcessor</c>, <c>AddTriggerer</c>, <c>AddCeleryWorkers</c>.
+    /// Adds an Airflow deployment whose Celery broker and result backend are <paramref name="broker"/> (db 0 and db 1):
+    /// its Python environment (<c>{name}-env</c>), the metadata database migration (<c>{name}-migrate</c>), the
+    /// api-server (<c>{name}-api</c>) and the configuration and secrets its processes share. Add the other processes
+    /// with <c>AddScheduler</c>, <c>AddDagProcessor</c>, <c>AddCeleryWorkers</c> (required) and <c>AddTriggerer</c>,
+    /// <c>AddFlower</c> (optional), in any order. Every process waits for the environment and the migration to complete
+    /// and for the broker to be healthy; the migration waits for the broker and the metadata database.
     /// </summary>
-    public static IResourceBuilder<AirflowResource> AddAirflow(this IDistributedApplicationBuilder builder, [ResourceName] string name)
+    /// <param name="builder">The distributed application builder.</param>
+    /// <param name="name">The deployment's name, the prefix of its resources' names.</param>
+    /// <param name="broker">A Dragonfly resource (container or local binary).</param>
+    /// <param name="settings">The Airflow version, Python version, paths (validated: <see cref="AirflowSettings.From"/>).</param>
+    /// <param name="adminPassword">The admin's password parameter; a generated secret one (<c>{name}-admin-password</c>) when null.</param>
+    public static IResourceBuilder<AirflowResource> AddAirflow(this IDistributedApplicationBuilder builder, [ResourceName] string name,
+        IResourceBuilder<IResourceWithConnectionString> broker, AirflowSettings settings, IResourceBuilder<ParameterResource>? adminPassword = null)
     {
-        var top = AirflowAspire.AppHost.RepositoryPaths.Top(builder.AppHostDirectory);
-        var settings = AirflowSettings.From(builder.Configuration, top);
-        var paths = new AirflowPaths(top, settings);
-        var secrets = new AirflowSecrets(
-            builder.AddGeneratedSecret($"{name}-admin-password"),
-            builder.AddGeneratedSecret($"{name}-jwt-secret", length: 64),
-            builder.AddGeneratedSecret($"{name}-secret-key", length: 64),
-            builder.AddGeneratedSecret($"{name}-fernet-seed", length: 64));
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(broker);
+        ArgumentNullException.ThrowIfNull(settings);
 
-        var airflow = builder.AddResource(new AirflowResource(name, settings, paths, secrets))
+        var paths = new AirflowPaths(RepositoryPaths.Top(builder.AppHostDirectory), settings);
+        var resource = new AirflowResource(name, settings, paths, AirflowSecrets.Add(builder, name, adminPassword), CeleryBroker.For(broker.Resource));
+        var airflow = builder.AddResource(resource)
             .WithInitialState(new() { ResourceType = "Airflow", State = "Configured", Properties = [] });
 
-        airflow.Resource.Environment = settings.VirtualEnvironment is { Length: > 0 }
+        var environment = settings.VirtualEnvironment is { Length: > 0 }
             ? builder.AddExistingPythonEnvironment($"{name}-env", paths.VirtualEnvironment, "airflow", "version")
                 // Airflow writes airflow.cfg into AIRFLOW_HOME at import: the deployment's home, not ~/airflow.
                 .WithEnvironment("AIRFLOW_HOME", paths.Home)
-            : builder.AddPythonEnvironment($"{name}-env", paths.VirtualEnvironment, settings.PythonVersion, settings.Requirement, settings.ConstraintsUrl);
-        airflow.Resource.Environment.WithParentRelationship(airflow);
+            : builder.AddPythonEnvironment($"{name}-env", paths.VirtualEnvironment, settings.PythonVersion,
+                settings.RequirementWith(postgres: false), settings.ConstraintsUrl);
+        resource.Environment = environment.WithParentRelationship(airflow).Resource;
 
-        airflow.Resource.MetadataDatabase = settings.UsesPostgres
-            ? airflow.WithPostgresMetadataDatabase()
-            : ReferenceExpression.Create($"sqlite:///{paths.SqliteDatabase}");
+        resource.Migration = airflow.AddProcess(new AirflowProcessResource($"{name}-migrate", resource, AirflowRole.Migration))
+            .WithArgs("db", "migrate")
+            .Resource;
+        resource.ApiServer = airflow.AddApiServer($"{name}-api").Resource;
 
-        airflow.Resource.Migration = airflow.AddProcess($"{name}-migrate", waitForMigration: false)
-            .WithArgs("db", "migrate");
-        if (airflow.Resource.MetadataDatabaseServer is { } database)
+        // What a deployment cannot run without, checked before anything starts: processes can be added in any order.
+        builder.Eventing.Subscribe<BeforeStartEvent>((_, _) =>
         {
-            airflow.Resource.Migration.WaitFor(database);
-        }
+            resource.ThrowIfIncomplete();
+            return Task.CompletedTask;
+        });
         return airflow;
     }
 
-    /// <summary>Celery's broker on Dragonfly's db 0 and its result backend on db 1.</summary>
-    public static IResourceBuilder<AirflowResource> WithCeleryBroker(this IResourceBuilder<AirflowResource> airflow, IResourceBuilder<IDragonflyResource> dragonfly)
-    {
-        airflow.Resource.Broker = dragonfly.Resource;
-        airflow.Resource.Migration!.WaitFor(dragonfly);
-        return airflow;
-    }
+    /// <summary>The api-server that <see cref="AddAirflow"/> added.</summary>
+    public static IResourceBuilder<AirflowProcessResource> GetApiServer(this IResourceBuilder<AirflowResource> airflow)
+        => airflow.ApplicationBuilder.CreateResourceBuilder(airflow.Resource.ApiServer);
 
     /// <summary>
-    /// The api-server (REST API, UI and the Task Execution API) on a port Aspire allocates; healthy when
-    /// <c>/api/v2/monitor/health</c> reports the metadata database healthy. Before it starts, the admin
-    /// password is written to the simple auth manager's passwords file.
+    /// The metadata database on PostgreSQL instead of a SQLite file: the SQLAlchemy URL Airflow connects with
+    /// (psycopg2, from the <c>postgres</c> extra, which the environment then installs); the migration waits for it.
     /// </summary>
-    public static IResourceBuilder<AirflowProcessResource> AddApiServer(this IResourceBuilder<AirflowResource> airflow, [ResourceName] string name)
+    public static IResourceBuilder<AirflowResource> WithPostgresMetadataDatabase(this IResourceBuilder<AirflowResource> airflow,
+        IResourceBuilder<PostgresDatabaseResource> database)
     {
-        var api = airflow.AddProcess(name).WithHttpEndpoint(name: "http");
-        // A callback, not WithArgs(params object[]): that form would record the process as referencing itself.
-        api.WithArgs(context => AddAll(context,
-                "api-server", "--port", api.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort), "--host", "127.0.0.1"))
-            // One API worker is plenty on one machine (3.0.3 defaults to 4).
-            .WithEnvironment("AIRFLOW__API__WORKERS", "1")
-            .WithUrlForEndpoint("http", url => url.DisplayText = "Airflow UI");
-        airflow.Resource.ApiServer = api.Resource;
-
-        api.OnBeforeResourceStarted(async (resource, _, ct) =>
+        var resource = airflow.Resource;
+        if (resource.PostgresDatabase is not null)
         {
-            var password = await resource.Airflow.Secrets.AdminPassword.GetValueAsync(ct).ConfigureAwait(false);
-            Directory.CreateDirectory(resource.Airflow.Paths.Home);
-            await File.WriteAllTextAsync(resource.Airflow.Paths.PasswordsFile,
-                JsonSerializer.Serialize(new Dictionary<string, string?> { [AdminUser] = password }), ct).ConfigureAwait(false);
-        });
-
-        var key = $"{name}_monitor_health";
-        airflow.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-            key, sp => new AirflowApiHealthCheck(api.Resource.GetEndpoint("http")), failureStatus: null, tags: null));
-        return api.WithHealthCheck(key);
+            throw new InvalidOperationException($"Airflow '{resource.Name}' already has its metadata database '{resource.PostgresDatabase.Name}'.");
+        }
+        var server = database.Resource.Parent;
+        var endpoint = server.PrimaryEndpoint;
+        resource.PostgresDatabase = database.Resource;
+        resource.MetadataDatabase = ReferenceExpression.Create(
+            $"postgresql+psycopg2://{server.UserNameReference}:{server.PasswordParameter:uri}@{endpoint.Property(EndpointProperty.Host)}:{endpoint.Property(EndpointProperty.Port)}/{database.Resource.DatabaseName}");
+        resource.Environment.Requirement = resource.Settings.RequirementWith(postgres: true);
+        airflow.ApplicationBuilder.CreateResourceBuilder(resource.Migration).WaitFor(database);
+        return airflow;
     }
 
-    /// <summary>The scheduler, with its own health endpoint on a port Aspire allocates.</summary>
+    /// <summary>The scheduler, with its own health endpoint on a port Aspire allocates, bound to loopback.</summary>
     public static IResourceBuilder<AirflowProcessResource> AddScheduler(this IResourceBuilder<AirflowResource> airflow, [ResourceName] string name)
     {
-        var scheduler = airflow.AddProcess(name)
+        var scheduler = airflow.AddProcess(new AirflowProcessResource(name, airflow.Resource, AirflowRole.Scheduler))
             .WithArgs("scheduler")
             .WithHttpEndpoint(name: "health");
         return scheduler
@@ -111,96 +108,122 @@ public static class AirflowBuilderExtensions
 
     /// <summary>The DAG processor: mandatory in Airflow 3, where the scheduler no longer parses DAG files.</summary>
     public static IResourceBuilder<AirflowProcessResource> AddDagProcessor(this IResourceBuilder<AirflowResource> airflow, [ResourceName] string name)
-        => airflow.AddProcess(name).WithArgs("dag-processor");
+        => airflow.AddProcess(new AirflowProcessResource(name, airflow.Resource, AirflowRole.DagProcessor)).WithArgs("dag-processor");
 
-    /// <summary>The triggerer, when <c>Airflow:Triggerer</c> is on (deferrable operators need it); its log server on an allocated port.</summary>
-    public static IResourceBuilder<AirflowProcessResource>? AddTriggerer(this IResourceBuilder<AirflowResource> airflow, [ResourceName] string name)
+    /// <summary>The triggerer, which deferrable operators need; its log server on an allocated port.</summary>
+    public static IResourceBuilder<AirflowProcessResource> AddTriggerer(this IResourceBuilder<AirflowResource> airflow, [ResourceName] string name)
     {
-        if (!airflow.Resource.Settings.Triggerer)
-        {
-            return null;
-        }
-        var triggerer = airflow.AddProcess(name).WithArgs("triggerer").WithEndpoint(name: "logs", scheme: "http");
+        var triggerer = airflow.AddProcess(new AirflowProcessResource(name, airflow.Resource, AirflowRole.Triggerer)).WithArgs("triggerer").WithEndpoint(name: "logs", scheme: "http");
         return triggerer.WithEnvironment("AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT", triggerer.Resource.GetEndpoint("logs").Property(EndpointProperty.TargetPort));
     }
 
     /// <summary>
-    /// <c>Airflow:Workers</c> Celery workers, <c>{name}-1</c>, <c>{name}-2</c>, ..., each with its own Celery
-    /// node name (<c>{name}-N@host</c>) and log-server port, on <c>Airflow:Queues</c> with <c>Airflow:Concurrency</c>
-    /// slots; healthy when the worker answers Celery's remote-control ping; they start once the api-server,
-    /// whose Task Execution API runs their tasks, is healthy.
+    /// <paramref name="count"/> Celery workers, <c>{name}-1</c>, <c>{name}-2</c>, ..., each with its own Celery node name
+    /// (<c>{name}-N@host</c>) and log-server port, on <paramref name="queues"/> with <paramref name="concurrency"/> slots;
+    /// healthy when the worker answers Celery's remote-control ping through the broker.
     /// </summary>
-    public static IReadOnlyList<IResourceBuilder<AirflowProcessResource>> AddCeleryWorkers(this IResourceBuilder<AirflowResource> airflow, [ResourceName] string name)
+    public static IReadOnlyList<IResourceBuilder<CeleryWorkerResource>> AddCeleryWorkers(this IResourceBuilder<AirflowResource> airflow,
+        [ResourceName] string name, int count, IReadOnlyList<string> queues, int concurrency)
     {
-        var settings = airflow.Resource.Settings;
-        var api = airflow.Resource.ApiServer ?? throw new InvalidOperationException("Add the api-server (AddApiServer) before the Celery workers: they wait for it.");
-        var broker = airflow.Resource.Broker ?? throw new InvalidOperationException("Give Airflow its Celery broker (WithCeleryBroker) before adding Celery workers: their health check pings through it.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
+        if (queues.Count == 0)
+        {
+            throw new ArgumentException("A Celery worker needs at least one queue.", nameof(queues));
+        }
+        var broker = airflow.Resource.Broker;
         // The host part Celery's %h would give (socket.gethostname()), spelled out so that the
         // health check pings exactly the name the worker registers under.
         var host = System.Net.Dns.GetHostName();
-        return Enumerable.Range(1, settings.Workers).Select(index =>
+        return Enumerable.Range(1, count).Select(index =>
         {
             var workerName = $"{name}-{index}";
             var node = $"{workerName}@{host}";
-            var worker = airflow.AddProcess(workerName)
+            var worker = airflow.AddProcess(new CeleryWorkerResource(workerName, airflow.Resource, node, queues))
                 .WithEndpoint(name: "logs", scheme: "http")
                 .WithArgs("celery", "worker",
-                    "--queues", string.Join(',', settings.QueueList),
-                    "--concurrency", settings.Concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    "--celery-hostname", node)
-                .WaitFor(airflow.ApplicationBuilder.CreateResourceBuilder(api));
+                    "--queues", string.Join(',', queues),
+                    "--concurrency", concurrency.ToString(CultureInfo.InvariantCulture),
+                    "--celery-hostname", node);
+            // Two workers on one host would collide on the default log-server port 8793.
+            worker.WithEnvironment("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT", worker.Resource.GetEndpoint("logs").Property(EndpointProperty.TargetPort));
 
             var key = $"{workerName}_celery_ping";
             airflow.ApplicationBuilder.Services.AddKeyedSingleton(key, (_, _) =>
-                new CeleryWorkerHealthCheck(broker.Endpoint.ConnectionString, AirflowEnvironment.BrokerDatabase, node));
+                new CeleryWorkerHealthCheck(broker.Resource.ConnectionStringExpression, CeleryBroker.BrokerDatabase, node));
             airflow.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
                 key, sp => sp.GetRequiredKeyedService<CeleryWorkerHealthCheck>(key), failureStatus: null, tags: null));
-
-            airflow.Resource.Workers.Add(worker.Resource);
-            if (index == 1)
-            {
-                // While a task runs, the api-server reads its log from http://{ti.hostname}:{its own
-                // [logging] worker_log_server_port}/log/... (file_task_handler.py): one port for every worker of a
-                // host. It gets the first worker's, so that worker's running tasks show their logs live.
-                airflow.ApplicationBuilder.CreateResourceBuilder(api).WithEnvironment("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT",
-                    worker.Resource.GetEndpoint("logs").Property(EndpointProperty.TargetPort));
-            }
-            // Two workers on one host would collide on the default log-server port 8793.
-            return worker
-                .WithEnvironment("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT", worker.Resource.GetEndpoint("logs").Property(EndpointProperty.TargetPort))
-                .WithHealthCheck(key);
+            airflow.Resource.WorkerList.Add(worker.Resource);
+            return worker.WithHealthCheck(key);
         }).ToList();
     }
 
-    /// <summary>Flower, Celery's monitoring UI: registered, started only from the dashboard.</summary>
+    /// <summary>Flower, Celery's monitoring UI, bound to loopback: registered, started only from the dashboard.</summary>
     public static IResourceBuilder<AirflowProcessResource> AddFlower(this IResourceBuilder<AirflowResource> airflow, [ResourceName] string name)
     {
-        var flower = airflow.AddProcess(name).WithHttpEndpoint(name: "http").WithExplicitStart();
+        var flower = airflow.AddProcess(new AirflowProcessResource(name, airflow.Resource, AirflowRole.Flower)).WithHttpEndpoint(name: "http").WithExplicitStart();
         // Flower has no authentication of its own: loopback only (`--hostname` is its bind address, default 0.0.0.0).
         return flower.WithArgs(context => AddAll(context,
             "celery", "flower", "--hostname", "127.0.0.1", "--port", flower.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort)));
     }
 
-    /// <summary>A process of the deployment: the environment's <c>airflow</c>, the shared configuration, the shared waits.</summary>
-    private static IResourceBuilder<AirflowProcessResource> AddProcess(this IResourceBuilder<AirflowResource> airflow, string name, bool waitForMigration = true)
+    /// <summary>
+    /// The api-server (UI, REST API and the Task Execution API) on a port Aspire allocates, bound to loopback; healthy when
+    /// <c>/api/v2/monitor/health</c> reports the metadata database healthy. Before it starts, the admin password is written
+    /// to the simple auth manager's passwords file.
+    /// </summary>
+    private static IResourceBuilder<AirflowProcessResource> AddApiServer(this IResourceBuilder<AirflowResource> airflow, string name)
+    {
+        var resource = airflow.Resource;
+        var api = airflow.AddProcess(new AirflowProcessResource(name, resource, AirflowRole.ApiServer)).WithHttpEndpoint(name: "http");
+        // A callback, not WithArgs(params object[]): that form would record the process as referencing itself.
+        api.WithArgs(context => AddAll(context,
+                "api-server", "--port", api.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort), "--host", "127.0.0.1"))
+            // One API worker is plenty on one machine (3.0.3 defaults to 4).
+            .WithEnvironment("AIRFLOW__API__WORKERS", "1")
+            .WithEnvironment(context =>
+            {
+                // While a task runs, the api-server reads its log from http://{ti.hostname}:{its own [logging]
+                // worker_log_server_port}/log/... (file_task_handler.py): one port for every worker of a host. It gets the
+                // first worker's, so that worker's running tasks show their logs live.
+                if (resource.Workers.FirstOrDefault() is { } first)
+                {
+                    context.EnvironmentVariables["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = first.GetEndpoint("logs").Property(EndpointProperty.TargetPort);
+                }
+            })
+            .WithUrlForEndpoint("http", url => url.DisplayText = "Airflow UI");
+
+        api.OnBeforeResourceStarted(async (_, _, ct) =>
+        {
+            var password = await resource.Secrets.AdminPassword.GetValueAsync(ct).ConfigureAwait(false);
+            Directory.CreateDirectory(resource.Paths.Home);
+            await File.WriteAllTextAsync(resource.Paths.PasswordsFile,
+                JsonSerializer.Serialize(new Dictionary<string, string?> { [AdminUser] = password }), ct).ConfigureAwait(false);
+        });
+
+        var key = $"{name}_monitor_health";
+        airflow.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            key, sp => new AirflowApiHealthCheck(api.Resource.GetEndpoint("http")), failureStatus: null, tags: null));
+        return api.WithHealthCheck(key);
+    }
+
+    /// <summary>
+    /// A process of the deployment: the environment's <c>airflow</c>, the shared configuration, telemetry to the dashboard,
+    /// and the shared waits (the migration waits for the environment and the broker; every other process for the migration too).
+    /// </summary>
+    private static IResourceBuilder<T> AddProcess<T>(this IResourceBuilder<AirflowResource> airflow, T process) where T : AirflowProcessResource
     {
         var parent = airflow.Resource;
-        var environment = parent.Environment!;
-        var process = airflow.ApplicationBuilder
-            .AddPythonApp(new AirflowProcessResource(name, parent.Paths.Root, environment.Resource.VirtualEnvironment, parent), environment)
+        var builder = airflow.ApplicationBuilder;
+        parent.ProcessList.Add(process);
+        var added = builder.AddPythonApp(process, builder.CreateResourceBuilder(parent.Environment))
             .WithParentRelationship(airflow)
             .WithEnvironment(context => AirflowEnvironment.Apply(parent, context))
             .WithOtlpExporter(OtlpProtocol.HttpProtobuf)
-            .WithEnvironment(AirflowEnvironment.ApplyOpenTelemetryAsync);
-        if (waitForMigration)
-        {
-            process.WaitForCompletion(parent.Migration!);
-            if (parent.Broker is { } broker)
-            {
-                process.WaitFor(airflow.ApplicationBuilder.CreateResourceBuilder(broker));
-            }
-        }
-        return process;
+            .WithEnvironment(AirflowEnvironment.ApplyOpenTelemetryAsync)
+            .WaitFor(builder.CreateResourceBuilder(parent.Broker.Resource));
+        // The migration is the first process: AddAirflow adds it before any other can be.
+        return parent.Migration is { } migration ? added.WaitForCompletion(builder.CreateResourceBuilder(migration)) : added;
     }
 
     private static void AddAll(CommandLineArgsCallbackContext context, params object[] args)
@@ -209,15 +232,5 @@ public static class AirflowBuilderExtensions
         {
             context.Args.Add(arg);
         }
-    }
-
-    /// <summary>A generated secret parameter, on the dashboard and kept in the AppHost's user secrets.</summary>
-    private static ParameterResource AddGeneratedSecret(this IDistributedApplicationBuilder builder, string name, int length = 22)
-    {
-        var parameter = ParameterResourceBuilderExtensions.CreateGeneratedParameter(builder, name, secret: true,
-            // Alphanumeric: these values go into URLs, JSON and config files unescaped.
-            new GenerateParameterDefault { MinLength = length, Special = false });
-        builder.AddResource(parameter);
-        return parameter;
     }
 }

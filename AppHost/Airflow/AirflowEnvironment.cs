@@ -9,33 +9,23 @@ namespace AirflowAspire.AppHost.Airflow;
 /// </summary>
 public static class AirflowEnvironment
 {
-    /// <summary>Celery's broker database on Dragonfly.</summary>
-    public const int BrokerDatabase = 0;
-
-    /// <summary>Celery's result backend database on Dragonfly.</summary>
-    public const int ResultBackendDatabase = 1;
-
     /// <summary>Adds the shared variables to a process's environment.</summary>
     public static void Apply(AirflowResource airflow, EnvironmentCallbackContext context)
     {
-        var broker = airflow.Broker
-            ?? throw new InvalidOperationException($"Airflow '{airflow.Name}' has no Celery broker: call WithCeleryBroker(dragonfly).");
-        var api = airflow.ApiServer
-            ?? throw new InvalidOperationException($"Airflow '{airflow.Name}' has no api-server: call AddApiServer(...).");
         var env = context.EnvironmentVariables;
 
         env["AIRFLOW_HOME"] = airflow.Paths.Home;
         env["AIRFLOW__CORE__EXECUTOR"] = "CeleryExecutor";
         env["AIRFLOW__CORE__DAGS_FOLDER"] = airflow.Paths.DagsFolder;
         env["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False";
-        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = airflow.MetadataDatabase!;
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = airflow.MetadataDatabase;
 
-        // Celery: broker on db 0, results on db 1, both with Dragonfly's password.
-        env["AIRFLOW__CELERY__BROKER_URL"] = broker.Endpoint.CeleryUrl(BrokerDatabase);
-        env["AIRFLOW__CELERY__RESULT_BACKEND"] = broker.Endpoint.CeleryUrl(ResultBackendDatabase);
+        // Celery: broker on db 0, results on db 1, both with the broker's password.
+        env["AIRFLOW__CELERY__BROKER_URL"] = airflow.Broker.BrokerUrl;
+        env["AIRFLOW__CELERY__RESULT_BACKEND"] = airflow.Broker.ResultBackendUrl;
 
         // Without it workers call http://localhost:8080/execution/ (apache/airflow#49931).
-        env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = ReferenceExpression.Create($"{api.GetEndpoint("http")}/execution/");
+        env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = ReferenceExpression.Create($"{airflow.ApiServer.GetEndpoint("http")}/execution/");
 
         // One value for every process: otherwise each generates its own into airflow.cfg and task
         // tokens fail with "Signature verification failed" (apache/airflow#62026, #59373).
@@ -49,7 +39,6 @@ public static class AirflowEnvironment
 
         // New DAG files appear within seconds instead of the default 300 s (apache/airflow#49891).
         env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"] = "5";
-
     }
 
     /// <summary>

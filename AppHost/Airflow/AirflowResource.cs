@@ -1,46 +1,116 @@
-using AirflowAspire.AppHost.Dragonfly;
 using AirflowAspire.AppHost.Python;
+using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 
 namespace AirflowAspire.AppHost.Airflow;
 
 /// <summary>
-/// An Airflow deployment: what every one of its processes shares (home, DAGs folder, metadata
-/// database, secrets, Celery broker), declared once. Its processes are child resources that
-/// inherit all of it (see <see cref="AirflowProcessResource"/>).
+/// An Airflow deployment on Celery: what every one of its processes shares (home, DAGs folder, metadata
+/// database, secrets, Celery broker, the api-server), declared once. Made whole by <c>AddAirflow</c>, so
+/// none of it can be missing; its processes are child resources that inherit all of it
+/// (see <see cref="AirflowProcessResource"/>).
 /// </summary>
-public sealed class AirflowResource(string name, AirflowSettings settings, AirflowPaths paths, AirflowSecrets secrets)
-    : Resource(name)
+public sealed class AirflowResource : Resource
 {
+    internal AirflowResource(string name, AirflowSettings settings, AirflowPaths paths, AirflowSecrets secrets, CeleryBroker broker)
+        : base(name)
+    {
+        Settings = settings;
+        Paths = paths;
+        Secrets = secrets;
+        Broker = broker;
+        MetadataDatabase = ReferenceExpression.Create($"sqlite:///{paths.SqliteDatabase}");
+    }
+
     /// <summary>The settings it was made from.</summary>
-    public AirflowSettings Settings { get; } = settings;
+    public AirflowSettings Settings { get; }
 
     /// <summary>Where its files live.</summary>
-    public AirflowPaths Paths { get; } = paths;
+    public AirflowPaths Paths { get; }
 
     /// <summary>The generated secrets every process shares.</summary>
-    public AirflowSecrets Secrets { get; } = secrets;
-
-    /// <summary>The one-shot resource that makes the Python environment ready.</summary>
-    public IResourceBuilder<PythonInstallerResource>? Environment { get; internal set; }
-
-    /// <summary>The one-shot <c>airflow db migrate</c>.</summary>
-    public IResourceBuilder<AirflowProcessResource>? Migration { get; internal set; }
+    public AirflowSecrets Secrets { get; }
 
     /// <summary>Celery's broker (db 0) and result backend (db 1).</summary>
-    public IDragonflyResource? Broker { get; internal set; }
+    public CeleryBroker Broker { get; }
+
+    /// <summary>The one-shot resource that makes the Python environment ready (installs it, or checks an existing one).</summary>
+    public PythonEnvironmentResource Environment { get; internal set; } = null!;
+
+    /// <summary>The one-shot <c>airflow db migrate</c>.</summary>
+    public AirflowProcessResource Migration { get; internal set; } = null!;
+
+    /// <summary>The api-server, whose endpoint serves the UI, the REST API and the Task Execution API.</summary>
+    public AirflowProcessResource ApiServer { get; internal set; } = null!;
+
+    /// <summary>The metadata database connection (SQLAlchemy URL): a SQLite file unless <c>WithPostgresMetadataDatabase</c>.</summary>
+    public ReferenceExpression MetadataDatabase { get; internal set; }
 
     /// <summary>The PostgreSQL database, when the metadata database is PostgreSQL.</summary>
-    public IResourceBuilder<PostgresDatabaseResource>? MetadataDatabaseServer { get; internal set; }
+    public PostgresDatabaseResource? PostgresDatabase { get; internal set; }
 
-    /// <summary>The metadata database connection (SQLAlchemy URL).</summary>
-    public ReferenceExpression? MetadataDatabase { get; internal set; }
+    /// <summary>The Celery workers, in the order they were added.</summary>
+    public IReadOnlyList<CeleryWorkerResource> Workers => _workers;
 
-    /// <summary>The api-server, whose endpoint serves the REST API and the Task Execution API.</summary>
-    public AirflowProcessResource? ApiServer { get; internal set; }
+    /// <summary>Every process of the deployment, in the order they were added.</summary>
+    public IReadOnlyList<AirflowProcessResource> Processes => ProcessList;
 
-    /// <summary>The Celery workers.</summary>
-    public List<AirflowProcessResource> Workers { get; } = [];
+    internal List<CeleryWorkerResource> WorkerList => _workers;
+
+    internal List<AirflowProcessResource> ProcessList { get; } = [];
+
+    private readonly List<CeleryWorkerResource> _workers = [];
+
+    /// <summary>
+    /// Throws when a process Airflow 3 cannot run a task without is missing, naming it and the method that adds it:
+    /// without a scheduler no run starts, without a dag-processor no DAG exists, without a Celery worker every task stays queued.
+    /// </summary>
+    public void ThrowIfIncomplete()
+    {
+        var missing = new List<string>();
+        if (!ProcessList.Any(p => p.Role == AirflowRole.Scheduler))
+        {
+            missing.Add("a scheduler (AddScheduler)");
+        }
+        if (!ProcessList.Any(p => p.Role == AirflowRole.DagProcessor))
+        {
+            missing.Add("a dag-processor (AddDagProcessor)");
+        }
+        if (_workers.Count == 0)
+        {
+            missing.Add("a Celery worker (AddCeleryWorkers)");
+        }
+        if (missing.Count > 0)
+        {
+            throw new DistributedApplicationException(
+                $"Airflow '{Name}' cannot run a task: it lacks {string.Join(", ", missing)}. Add them in the AppHost.");
+        }
+    }
+}
+
+/// <summary>What an Airflow process does, as its <c>airflow</c> subcommand.</summary>
+public enum AirflowRole
+{
+    /// <summary><c>airflow db migrate</c>, once.</summary>
+    Migration,
+
+    /// <summary><c>airflow api-server</c>.</summary>
+    ApiServer,
+
+    /// <summary><c>airflow scheduler</c>.</summary>
+    Scheduler,
+
+    /// <summary><c>airflow dag-processor</c>.</summary>
+    DagProcessor,
+
+    /// <summary><c>airflow triggerer</c>.</summary>
+    Triggerer,
+
+    /// <summary><c>airflow celery worker</c>.</summary>
+    CeleryWorker,
+
+    /// <summary><c>airflow celery flower</c>.</summary>
+    Flower,
 }
 
 /// <summary>
@@ -52,9 +122,30 @@ public sealed class AirflowResource(string name, AirflowSettings settings, Airfl
 /// <see cref="IResourceWithParent"/>: Aspire makes a wait on such a resource also wait on its
 /// parent, which would forbid one process of a deployment from waiting on another.
 /// </remarks>
-public sealed class AirflowProcessResource(string name, string workingDirectory, VirtualEnvironment environment, AirflowResource airflow)
-    : PythonAppResource(name, "airflow", workingDirectory, environment)
+/// <param name="name">The resource name.</param>
+/// <param name="airflow">The deployment.</param>
+/// <param name="role">What it does.</param>
+public class AirflowProcessResource(string name, AirflowResource airflow, AirflowRole role)
+    : PythonAppResource(name, "airflow", airflow.Paths.Root, airflow.Paths.VirtualEnvironment)
 {
     /// <summary>The deployment the process belongs to.</summary>
     public AirflowResource Airflow { get; } = airflow;
+
+    /// <summary>What it does.</summary>
+    public AirflowRole Role { get; } = role;
+}
+
+/// <summary>A Celery worker of the deployment (<c>airflow celery worker</c>).</summary>
+/// <param name="name">The resource name, also the first part of its Celery node name.</param>
+/// <param name="airflow">The deployment.</param>
+/// <param name="nodeName">Its Celery node name, <c>name@host</c>, which its health check pings.</param>
+/// <param name="queues">The queues it consumes.</param>
+public sealed class CeleryWorkerResource(string name, AirflowResource airflow, string nodeName, IReadOnlyList<string> queues)
+    : AirflowProcessResource(name, airflow, AirflowRole.CeleryWorker)
+{
+    /// <summary>Its Celery node name, <c>name@host</c>.</summary>
+    public string NodeName { get; } = nodeName;
+
+    /// <summary>The queues it consumes.</summary>
+    public IReadOnlyList<string> Queues { get; } = queues;
 }

@@ -1,24 +1,26 @@
 using System.Security.Cryptography;
 using System.Text;
 using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Publishing;
+using Microsoft.Extensions.Configuration;
 
 namespace AirflowAspire.AppHost.Airflow;
 
 /// <summary>
-/// The secrets every Airflow process must share: generated once, kept in the AppHost's user
-/// secrets (so stable across runs), and handed to each process as environment variables.
+/// The secrets every Airflow process must share: secret parameters, generated once and kept in the
+/// AppHost's user secrets (so stable across runs), handed to each process as environment variables.
 /// </summary>
 public sealed class AirflowSecrets
 {
-    internal AirflowSecrets(ParameterResource adminPassword, ParameterResource jwtSecret, ParameterResource secretKey, ParameterResource fernetSeed)
+    private AirflowSecrets(ParameterResource adminPassword, ParameterResource jwtSecret, ParameterResource secretKey, ParameterResource fernetKey)
     {
         AdminPassword = adminPassword;
         JwtSecret = jwtSecret;
         SecretKey = secretKey;
-        FernetKey = new FernetKey(fernetSeed);
+        FernetKey = fernetKey;
     }
 
-    /// <summary>The password of the simple auth manager's <c>admin</c> user.</summary>
+    /// <summary>The password of the simple auth manager's <c>admin</c> user (<c>{name}-admin-password</c>).</summary>
     public ParameterResource AdminPassword { get; }
 
     /// <summary><c>[api_auth] jwt_secret</c>: the scheduler signs task tokens with it, the api-server checks them.</summary>
@@ -28,30 +30,48 @@ public sealed class AirflowSecrets
     public ParameterResource SecretKey { get; }
 
     /// <summary><c>[core] fernet_key</c>: encrypts connections and variables in the metadata database.</summary>
-    public FernetKey FernetKey { get; }
+    public ParameterResource FernetKey { get; }
+
+    /// <summary>Adds the deployment's secret parameters: <c>{name}-admin-password</c> (or the one given), <c>{name}-jwt-secret</c>, <c>{name}-secret-key</c>, <c>{name}-fernet-key</c>.</summary>
+    internal static AirflowSecrets Add(IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource>? adminPassword)
+        => new(
+            adminPassword?.Resource ?? Generated(builder, $"{name}-admin-password", 22),
+            Generated(builder, $"{name}-jwt-secret", 64),
+            Generated(builder, $"{name}-secret-key", 64),
+            builder.AddParameter($"{name}-fernet-key", new FernetKeyDefault(builder.Configuration, $"{name}-fernet-seed"), secret: true, persist: true).Resource);
+
+    // Alphanumeric: these values go into URLs, JSON and config files unescaped.
+    private static ParameterResource Generated(IDistributedApplicationBuilder builder, string name, int length)
+        => builder.AddParameter(name, new GenerateParameterDefault { MinLength = length, Special = false }, secret: true, persist: true).Resource;
 }
 
 /// <summary>
-/// A valid Fernet key (32 bytes, URL-safe base64) derived from a generated secret parameter:
-/// the SHA-256 of the parameter's value. Aspire generates alphanumeric secrets only, so the key
-/// is derived rather than generated; it is as stable as the parameter it comes from.
+/// A new Fernet key (32 random bytes, URL-safe base64), which Aspire's generated values (alphanumeric) cannot be.
 /// </summary>
-public sealed class FernetKey(ParameterResource seed) : IValueProvider, IManifestExpressionProvider, IValueWithReferences
+/// <remarks>
+/// Deployments made before the key was a parameter of its own derived it from a <c>{name}-fernet-seed</c> parameter
+/// (the SHA-256 of its value); when that seed is still in the configuration the same key is derived from it, so the
+/// connections and variables it encrypted stay readable. A published manifest carries no default: the key is a secret
+/// input the deployment tool asks for.
+/// </remarks>
+/// <param name="configuration">The AppHost's configuration, where a seed of an earlier deployment may be.</param>
+/// <param name="seedParameterName">The name of that earlier seed parameter.</param>
+public sealed class FernetKeyDefault(IConfiguration configuration, string seedParameterName) : ParameterDefault
 {
-    /// <summary>The parameter the key is derived from.</summary>
-    public ParameterResource Seed { get; } = seed;
+    /// <inheritdoc />
+    public override string GetDefaultValue()
+        => configuration[$"Parameters:{seedParameterName}"] is { Length: > 0 } seed
+            ? Derive(Encoding.UTF8.GetBytes(seed))
+            : Encode(RandomNumberGenerator.GetBytes(32));
 
     /// <inheritdoc />
-    public string ValueExpression => Seed.ValueExpression;
+    public override void WriteToManifest(ManifestPublishingContext context)
+    {
+        // Nothing: a key must be made where it is kept, not written into a manifest.
+    }
 
-    /// <inheritdoc />
-    public IEnumerable<object> References => [Seed];
+    /// <summary>The key an earlier deployment derived from its seed.</summary>
+    public static string Derive(byte[] seed) => Encode(SHA256.HashData(seed));
 
-    /// <inheritdoc />
-    public async ValueTask<string?> GetValueAsync(CancellationToken cancellationToken = default)
-        => await Seed.GetValueAsync(cancellationToken).ConfigureAwait(false) is { } value ? Derive(value) : null;
-
-    /// <summary>The Fernet key for a seed value.</summary>
-    public static string Derive(string seed)
-        => Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(seed))).Replace('+', '-').Replace('/', '_');
+    private static string Encode(byte[] key) => Convert.ToBase64String(key).Replace('+', '-').Replace('/', '_');
 }

@@ -70,8 +70,8 @@ public sealed partial class AirflowSettings
     /// <summary>True when the metadata database is PostgreSQL.</summary>
     public bool UsesPostgres => Database.Equals("postgres", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The pip requirement: Airflow with the Celery provider (and the PostgreSQL driver when needed).</summary>
-    public string Requirement => $"apache-airflow[{(UsesPostgres ? "celery,postgres" : "celery")}]=={Version}";
+    /// <summary>The pip requirement: Airflow with the Celery provider, and the PostgreSQL driver when the metadata database is PostgreSQL.</summary>
+    public string RequirementWith(bool postgres) => $"apache-airflow[{(postgres ? "celery,postgres" : "celery")}]=={Version}";
 
     /// <summary>Airflow's official constraints file for this Airflow and Python version.</summary>
     public string ConstraintsUrl =>

@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Aspire.Hosting;
 
 /// <summary>
-/// Adds Dragonfly to the application model and configures it.
+/// Adds Dragonfly to the application model, as a container or a local binary, and configures it.
 /// </summary>
 public static class DragonflyBuilderExtensions
 {
@@ -19,20 +19,20 @@ public static class DragonflyBuilderExtensions
     private const string ContainerDataPath = "/data";
 
     /// <summary>
-    /// Adds a Dragonfly server, configured from the <c>Dragonfly</c> settings section
-    /// (see <see cref="DragonflySettings"/>): a container by default, or the local binary
-    /// named by <c>Dragonfly:Executable</c>.
+    /// Adds Dragonfly as a container of the pinned image (<see cref="DragonflyContainerImageTags"/>), with
+    /// <see cref="DragonflyServerOptionsAnnotation.Default"/> server options until <see cref="WithThreads{T}"/> or
+    /// <see cref="WithPersistence{T}"/> change them.
     /// </summary>
     /// <remarks>
     /// The resource has a health check (an authenticated PING), so <c>WaitFor(dragonfly)</c> waits
-    /// until it accepts authenticated commands. The password is a generated secret parameter
-    /// handed to Dragonfly as <c>DFLY_requirepass</c>, never on its command line.
+    /// until it accepts authenticated commands. The password is a secret parameter handed to Dragonfly
+    /// as <c>DFLY_requirepass</c>, never on its command line.
     /// </remarks>
     /// <param name="builder">The distributed application builder.</param>
     /// <param name="name">The resource name, also the connection string name.</param>
     /// <param name="port">The host port; a free one is chosen when null.</param>
-    /// <param name="password">The password parameter; a generated secret one when null.</param>
-    public static IResourceBuilder<IDragonflyResource> AddDragonfly(
+    /// <param name="password">The password parameter; a generated secret one (<c>{name}-password</c>) when null.</param>
+    public static IResourceBuilder<DragonflyResource> AddDragonfly(
         this IDistributedApplicationBuilder builder,
         [ResourceName] string name,
         int? port = null,
@@ -41,40 +41,60 @@ public static class DragonflyBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
 
-        var settings = DragonflySettings.From(builder.Configuration, RepositoryPaths.Top(builder.AppHostDirectory));
-
-        // No special characters: StackExchange.Redis cannot take a comma in a password
-        // (StackExchange/StackExchange.Redis#680), and Aspire's Redis integration does the same.
-        var passwordParameter = password?.Resource
-            ?? builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false)).Resource;
-
-        var dragonfly = settings.Executable is { Length: > 0 } executable
-            ? AddExecutable(builder, name, port, executable, passwordParameter)
-            : AddContainer(builder, name, port, settings.ImageTag, passwordParameter);
-
-        dragonfly
-            .WithEnvironment(context => context.EnvironmentVariables[PasswordEnvironmentVariable] = passwordParameter)
-            .WithAnnotation(new DragonflyServerOptionsAnnotation(settings.Threads, settings.EffectiveMaxMemoryMiB, SnapshotDirectory: null))
-            .WithArgs(context =>
-            {
-                foreach (var argument in dragonfly.Resource.Annotations.OfType<DragonflyServerOptionsAnnotation>().Last().ToArguments())
-                {
-                    context.Args.Add(argument);
-                }
-            })
-            .WithAuthenticatedPingHealthCheck();
-
-        return settings.Persistent ? dragonfly.WithPersistence() : dragonfly;
+        var resource = new DragonflyResource(name, PasswordOrGenerated(builder, name, password));
+        return builder.AddResource(resource)
+            .WithEndpoint(port: port, targetPort: ContainerPort, scheme: Scheme, name: IDragonflyResource.PrimaryEndpointName)
+            .WithImage(DragonflyContainerImageTags.Image, DragonflyContainerImageTags.Tag)
+            .WithImageRegistry(DragonflyContainerImageTags.Registry)
+            // Dragonfly's documentation recommends unlimited locked memory for its io_uring engine.
+            .WithContainerRuntimeArgs("--ulimit", "memlock=-1")
+            .WithServerDefaults()
+            .ExplainState(ResourceStateExplanations.RuntimeUnhealthy, MissingContainerEngineMessage);
     }
 
     /// <summary>
-    /// Sets Dragonfly's I/O threads and the memory limit that goes with them.
+    /// Adds Dragonfly run from a local binary, for machines without a container engine; it listens on loopback only.
+    /// Otherwise the same as <see cref="AddDragonfly"/>.
+    /// </summary>
+    /// <param name="builder">The distributed application builder.</param>
+    /// <param name="name">The resource name, also the connection string name.</param>
+    /// <param name="executable">The path of the <c>dragonfly</c> binary.</param>
+    /// <param name="port">The port clients connect to; a free one is chosen when null.</param>
+    /// <param name="password">The password parameter; a generated secret one (<c>{name}-password</c>) when null.</param>
+    public static IResourceBuilder<DragonflyExecutableResource> AddDragonflyExecutable(
+        this IDistributedApplicationBuilder builder,
+        [ResourceName] string name,
+        string executable,
+        int? port = null,
+        IResourceBuilder<ParameterResource>? password = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(executable);
+        RefuseForeignDflyVariables();
+
+        var resource = new DragonflyExecutableResource(name, executable, builder.AppHostDirectory, PasswordOrGenerated(builder, name, password));
+        return builder.AddResource(resource)
+            .WithEndpoint(port: port, scheme: Scheme, name: IDragonflyResource.PrimaryEndpointName)
+            .WithArgs(context =>
+            {
+                // The container image adds --logtostderr itself; a bare binary logs to files without it.
+                context.Args.Add("--logtostderr");
+                context.Args.Add(ReferenceExpression.Create($"--port={resource.PrimaryEndpoint.Property(EndpointProperty.TargetPort)}"));
+                // Only this machine's clients (through Aspire's proxy) need to reach it.
+                context.Args.Add("--bind=127.0.0.1");
+            })
+            .WithServerDefaults();
+    }
+
+    /// <summary>
+    /// Sets Dragonfly's I/O threads (<c>--proactor_threads</c>) and the memory limit that goes with them.
     /// </summary>
     /// <param name="builder">The Dragonfly resource.</param>
-    /// <param name="proactorThreads">The number of I/O threads.</param>
+    /// <param name="proactorThreads">The number of I/O threads, 1 to 1024.</param>
     /// <param name="maxMemoryMiB">The memory limit; at least 256 MiB per thread, which is the default.</param>
-    public static IResourceBuilder<IDragonflyResource> WithProactorThreads(
-        this IResourceBuilder<IDragonflyResource> builder, int proactorThreads, int? maxMemoryMiB = null)
+    public static IResourceBuilder<T> WithThreads<T>(this IResourceBuilder<T> builder, int proactorThreads, int? maxMemoryMiB = null)
+        where T : IDragonflyResource
     {
         var settings = new DragonflySettings { Threads = proactorThreads, MaxMemoryMiB = maxMemoryMiB };
         settings.Validate();
@@ -90,8 +110,8 @@ public static class DragonflyBuilderExtensions
     /// </summary>
     /// <param name="builder">The Dragonfly resource.</param>
     /// <param name="volumeName">The container's volume name; derived from the application and resource names when null.</param>
-    public static IResourceBuilder<IDragonflyResource> WithPersistence(
-        this IResourceBuilder<IDragonflyResource> builder, string? volumeName = null)
+    public static IResourceBuilder<T> WithPersistence<T>(this IResourceBuilder<T> builder, string? volumeName = null)
+        where T : IDragonflyResource
     {
         string directory;
         if (builder.Resource is DragonflyResource container)
@@ -110,41 +130,39 @@ public static class DragonflyBuilderExtensions
         return builder.WithAnnotation(current with { SnapshotDirectory = directory }, ResourceAnnotationMutationBehavior.Replace);
     }
 
-    private static IResourceBuilder<IDragonflyResource> AddContainer(
-        IDistributedApplicationBuilder builder, string name, int? port, string imageTag, ParameterResource password)
+    private const string Scheme = "redis";
+
+    // No special characters: StackExchange.Redis cannot take a comma in a password
+    // (StackExchange/StackExchange.Redis#680), and Aspire's Redis integration does the same.
+    private static ParameterResource PasswordOrGenerated(IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource>? password)
+        => password?.Resource
+           ?? builder.AddResource(ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false)).Resource;
+
+    /// <summary>What both forms share: the password in the environment, the server flags, the health check.</summary>
+    private static IResourceBuilder<T> WithServerDefaults<T>(this IResourceBuilder<T> builder) where T : IDragonflyResource
     {
-        var resource = new DragonflyResource(name, password);
-        builder.AddResource(resource)
-            .WithEndpoint(port: port, targetPort: ContainerPort, scheme: DragonflyEndpoint.Scheme, name: DragonflyEndpoint.EndpointName)
-            .WithImage(DragonflyContainerImageTags.Image, imageTag)
-            .WithImageRegistry(DragonflyContainerImageTags.Registry)
-            // Dragonfly's documentation recommends unlimited locked memory for its io_uring engine.
-            .WithContainerRuntimeArgs("--ulimit", "memlock=-1");
-
-        return builder.CreateResourceBuilder<IDragonflyResource>(resource)
-            .ExplainState(ResourceStateExplanations.RuntimeUnhealthy, MissingContainerEngineMessage);
-    }
-
-    private static IResourceBuilder<IDragonflyResource> AddExecutable(
-        IDistributedApplicationBuilder builder, string name, int? port, string executable, ParameterResource password)
-    {
-        RefuseForeignDflyVariables();
-
-        var resource = new DragonflyExecutableResource(name, executable, builder.AppHostDirectory, password);
-        builder.AddResource(resource)
-            .WithEndpoint(port: port, scheme: DragonflyEndpoint.Scheme, name: DragonflyEndpoint.EndpointName)
+        var resource = builder.Resource;
+        return builder
+            .WithEnvironment(context =>
+            {
+                if (resource.PasswordParameter is { } password)
+                {
+                    context.EnvironmentVariables[PasswordEnvironmentVariable] = password;
+                }
+            })
+            .WithAnnotation(DragonflyServerOptionsAnnotation.Default)
             .WithArgs(context =>
             {
-                // The container image adds --logtostderr itself; a bare binary logs to files without it.
-                context.Args.Add("--logtostderr");
-                context.Args.Add(ReferenceExpression.Create($"--port={resource.Endpoint.Reference.Property(EndpointProperty.TargetPort)}"));
-                // Only this machine's clients (through Aspire's proxy) need to reach it.
-                context.Args.Add("--bind=127.0.0.1");
-            });
-        return builder.CreateResourceBuilder<IDragonflyResource>(resource);
+                // The last annotation: WithThreads and WithPersistence replace it, in any order.
+                foreach (var argument in resource.Annotations.OfType<DragonflyServerOptionsAnnotation>().Last().ToArguments())
+                {
+                    context.Args.Add(argument);
+                }
+            })
+            .WithAuthenticatedPingHealthCheck();
     }
 
-    private static IResourceBuilder<IDragonflyResource> WithAuthenticatedPingHealthCheck(this IResourceBuilder<IDragonflyResource> builder)
+    private static IResourceBuilder<T> WithAuthenticatedPingHealthCheck<T>(this IResourceBuilder<T> builder) where T : IDragonflyResource
     {
         // Registered as Aspire's Redis integration registers its own: the connection string,
         // password included, is captured when Aspire publishes it, and the check connects with it.

@@ -13,14 +13,14 @@ namespace AirflowAspire.AppHost.Dragonfly;
 public sealed class DragonflyExecutableResource(string name, string command, string workingDirectory, ParameterResource? password)
     : ExecutableResource(name, command, workingDirectory), IDragonflyResource
 {
-    private DragonflyEndpoint? _endpoint;
+    private EndpointReference? _primaryEndpoint;
 
     /// <inheritdoc />
-    public DragonflyEndpoint Endpoint => _endpoint ??= new DragonflyEndpoint(this, password);
+    public EndpointReference PrimaryEndpoint => _primaryEndpoint ??= new(this, IDragonflyResource.PrimaryEndpointName);
+
+    /// <inheritdoc />
+    public ParameterResource? PasswordParameter { get; } = password;
 
     /// <summary>StackExchange.Redis form: <c>host:port,password=…</c>.</summary>
-    public ReferenceExpression ConnectionStringExpression => Endpoint.ConnectionString;
-
-    IEnumerable<KeyValuePair<string, ReferenceExpression>> IResourceWithConnectionString.GetConnectionProperties()
-        => Endpoint.ConnectionProperties();
+    public ReferenceExpression ConnectionStringExpression => IDragonflyResource.ConnectionStringOf(this);
 }

@@ -10,14 +10,14 @@ namespace AirflowAspire.AppHost.Dragonfly;
 public sealed class DragonflyResource(string name, ParameterResource? password)
     : ContainerResource(name), IDragonflyResource
 {
-    private DragonflyEndpoint? _endpoint;
+    private EndpointReference? _primaryEndpoint;
 
     /// <inheritdoc />
-    public DragonflyEndpoint Endpoint => _endpoint ??= new DragonflyEndpoint(this, password);
+    public EndpointReference PrimaryEndpoint => _primaryEndpoint ??= new(this, IDragonflyResource.PrimaryEndpointName);
+
+    /// <inheritdoc />
+    public ParameterResource? PasswordParameter { get; } = password;
 
     /// <summary>StackExchange.Redis form: <c>host:port,password=…</c>.</summary>
-    public ReferenceExpression ConnectionStringExpression => Endpoint.ConnectionString;
-
-    IEnumerable<KeyValuePair<string, ReferenceExpression>> IResourceWithConnectionString.GetConnectionProperties()
-        => Endpoint.ConnectionProperties();
+    public ReferenceExpression ConnectionStringExpression => IDragonflyResource.ConnectionStringOf(this);
 }

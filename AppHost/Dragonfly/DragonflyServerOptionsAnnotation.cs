@@ -12,6 +12,16 @@ namespace AirflowAspire.AppHost.Dragonfly;
 public sealed record DragonflyServerOptionsAnnotation(int ProactorThreads, int MaxMemoryMiB, string? SnapshotDirectory)
     : IResourceAnnotation
 {
+    /// <summary>The I/O threads a Dragonfly resource starts with until <c>WithThreads</c> says otherwise.</summary>
+    public const int DefaultProactorThreads = 2;
+
+    /// <summary>
+    /// The options a Dragonfly resource starts with: <see cref="DefaultProactorThreads"/> threads, the least memory they
+    /// allow, snapshots off.
+    /// </summary>
+    public static DragonflyServerOptionsAnnotation Default { get; } =
+        new(DefaultProactorThreads, DefaultProactorThreads * DragonflySettings.MinimumMaxMemoryMiBPerThread, SnapshotDirectory: null);
+
     /// <summary>How often a snapshot is taken while snapshots are on (besides the one at shutdown).</summary>
     public const string SnapshotCron = "*/5 * * * *";
 

@@ -25,7 +25,7 @@ public sealed partial class DragonflySettings
     public string ImageTag { get; init; } = DragonflyContainerImageTags.Tag;
 
     /// <summary>Dragonfly's <c>--proactor_threads</c>: its I/O threads.</summary>
-    public int Threads { get; init; } = 2;
+    public int Threads { get; init; } = DragonflyServerOptionsAnnotation.DefaultProactorThreads;
 
     /// <summary>Dragonfly's <c>--maxmemory</c> in MiB; defaults to the minimum the thread count allows.</summary>
     public int? MaxMemoryMiB { get; init; }

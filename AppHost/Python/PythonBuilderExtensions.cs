@@ -23,37 +23,42 @@ public static class PythonBuilderExtensions
     /// <param name="name">The resource name.</param>
     /// <param name="environment">Where the environment goes.</param>
     /// <param name="pythonVersion">major.minor.</param>
-    /// <param name="requirement">A pip requirement, e.g. <c>apache-airflow[celery]==3.0.3</c>.</param>
+    /// <param name="requirement">A pip requirement, e.g. <c>apache-airflow[celery]==3.0.3</c> (<see cref="PythonEnvironmentResource.Requirement"/> changes it until start).</param>
     /// <param name="constraint">A constraints file's URL or path.</param>
-    public static IResourceBuilder<PythonInstallerResource> AddPythonEnvironment(
+    public static IResourceBuilder<PythonEnvironmentResource> AddPythonEnvironment(
         this IDistributedApplicationBuilder builder, [ResourceName] string name, VirtualEnvironment environment,
         string pythonVersion, string requirement, string constraint)
     {
         // With uv, uv provides the Python the script runs on; without it, python3 must be the right one.
-        var uv = FindOnPath("uv");
-        var (command, prefix) = uv is not null
-            ? (uv, new[] { "run", "--no-project", "--python", pythonVersion, "python" })
-            : (FindOnPath("python3") ?? "python3", Array.Empty<string>());
+        var uv = OnPath("uv");
+        var (command, prefix, installer) = uv is not null
+            ? (uv, new[] { "run", "--no-project", "--python", pythonVersion, "python" }, "uv")
+            : ("python3", Array.Empty<string>(), "pip");
 
-        return builder.AddResource(new PythonInstallerResource(name, command, builder.AppHostDirectory, environment))
-            .WithArgs([.. prefix, InstallerScript(builder),
-                "--venv", environment.Location, "--python-version", pythonVersion,
-                "--requirement", requirement, "--constraint", constraint])
+        var resource = new PythonEnvironmentResource(name, command, builder.AppHostDirectory, environment) { Requirement = requirement };
+        return builder.AddResource(resource)
+            .WithArgs(context =>
+            {
+                foreach (var arg in (string[])[.. prefix, InstallerScript(builder),
+                             "--venv", environment.Location, "--python-version", pythonVersion, "--installer", installer,
+                             "--requirement", resource.Requirement!, "--constraint", constraint])
+                {
+                    context.Args.Add(arg);
+                }
+            })
             .WithEnvironment("PYTHONUNBUFFERED", "1")
-            .ExplainFailureToStart(
-                $"Neither uv nor python3 could be started to create the Python environment. " +
-                $"Fix: install uv (https://docs.astral.sh/uv/) or Python {pythonVersion} with its venv module as python3, " +
-                "or set Airflow:VirtualEnvironment to an environment that already has Airflow.");
+            // Aspire logs, before the start, that the program is missing and where to get it.
+            .WithRequiredCommand(command, "https://docs.astral.sh/uv/getting-started/installation/");
     }
 
     /// <summary>
     /// Adds a one-shot resource that checks an existing virtual environment by running one of its
     /// executables (e.g. <c>airflow version</c>), for machines that cannot install one.
     /// </summary>
-    public static IResourceBuilder<PythonInstallerResource> AddExistingPythonEnvironment(
+    public static IResourceBuilder<PythonEnvironmentResource> AddExistingPythonEnvironment(
         this IDistributedApplicationBuilder builder, [ResourceName] string name, VirtualEnvironment environment,
         string executableName, params string[] checkArgs)
-        => builder.AddResource(new PythonInstallerResource(name, environment.GetExecutable(executableName), builder.AppHostDirectory, environment))
+        => builder.AddResource(new PythonEnvironmentResource(name, environment.GetExecutable(executableName), builder.AppHostDirectory, environment))
             .WithArgs(checkArgs);
 
     /// <summary>
@@ -61,14 +66,15 @@ public static class PythonBuilderExtensions
     /// or a subclass), with unbuffered output, once the environment is ready.
     /// </summary>
     public static IResourceBuilder<T> AddPythonApp<T>(
-        this IDistributedApplicationBuilder builder, T app, IResourceBuilder<PythonInstallerResource> environment)
+        this IDistributedApplicationBuilder builder, T app, IResourceBuilder<PythonEnvironmentResource> environment)
         where T : PythonAppResource
         => builder.AddResource(app)
             // Python buffers output when it is not a terminal: logs would reach the dashboard late.
             .WithEnvironment("PYTHONUNBUFFERED", "1")
             .WaitForCompletion(environment);
 
-    private static string? FindOnPath(string program)
+    /// <summary>The program's full path when it is on PATH: uv is preferred when there is one, so the choice needs a look.</summary>
+    private static string? OnPath(string program)
         => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(dir => Path.Combine(dir, program))
             .FirstOrDefault(File.Exists);

@@ -100,7 +100,8 @@ def main() -> None:
     parser.add_argument("--python-version", required=True, help="major.minor, e.g. 3.12")
     parser.add_argument("--requirement", required=True, help='e.g. "apache-airflow[celery]==3.0.3"')
     parser.add_argument("--constraint", required=True, help="constraints file URL or path")
-    parser.add_argument("--installer", choices=["auto", "uv", "pip"], default="auto")
+    # The AppHost decides (uv when it is on PATH, which also runs this script) and says which: one decision, not two.
+    parser.add_argument("--installer", choices=["uv", "pip"], required=True)
     parser.add_argument("--index-timeout", type=int, default=15, help="seconds before an unreachable index is given up")
     args = parser.parse_args()
 
@@ -115,9 +116,9 @@ def main() -> None:
         except ValueError:
             pass  # A damaged record: install again.
 
-    uv = shutil.which("uv") if args.installer in ("auto", "uv") else None
+    uv = shutil.which("uv") if args.installer == "uv" else None
     if args.installer == "uv" and uv is None:
-        fail("uv is not on PATH.", "install uv (https://docs.astral.sh/uv/) or set Airflow:Installer=pip.")
+        fail("uv is not on PATH, though it was when the AppHost started.", "install uv again (https://docs.astral.sh/uv/) and restart the AppHost.")
 
     if uv is None:
         running = f"{sys.version_info.major}.{sys.version_info.minor}"

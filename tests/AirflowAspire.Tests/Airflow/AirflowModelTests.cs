@@ -93,7 +93,7 @@ public sealed class AirflowModelTests
         var app = await BuildAsync();
         var parameters = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>().ToDictionary(p => p.Name);
         var secrets = new List<string>();
-        foreach (var name in new[] { "airflow-admin-password", "airflow-jwt-secret", "airflow-secret-key", "airflow-fernet-seed", "dragonfly-password" })
+        foreach (var name in new[] { "airflow-admin-password", "airflow-jwt-secret", "airflow-secret-key", "airflow-fernet-key", "dragonfly-password" })
         {
             Assert.True(parameters[name].Secret, $"{name} must be a secret parameter");
             secrets.Add((await parameters[name].GetValueAsync(TestContext.Current.CancellationToken))!);
@@ -131,7 +131,7 @@ public sealed class AirflowModelTests
     {
         var app = await BuildAsync();
         var dragonfly = app.Resource<DragonflyResource>("dragonfly");
-        var environment = app.Resource<PythonInstallerResource>("airflow-env");
+        var environment = app.Resource<PythonEnvironmentResource>("airflow-env");
         var migrate = app.Resource<AirflowProcessResource>("airflow-migrate");
         var api = app.Resource<AirflowProcessResource>("airflow-api");
 
@@ -215,7 +215,10 @@ public sealed class AirflowModelTests
         Assert.Equal("default,etl", env["Verifier__Queues"]);
         Assert.EndsWith(Path.Combine(".airflow", "verifier-report.json"), env["Verifier__ReportPath"]);
         Assert.DoesNotContain(await app.ArgumentsAsync(verifier), arg => arg.Contains("Adm1nPasswordForTests"));
-        Assert.Contains(api.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == VerifierBuilderExtensions.VerifyCommand && c.DisplayName == "Verify");
+        // On the deployment's row, where a user looks for the verdict, not on the api-server's.
+        Assert.Contains(app.Resource<AirflowResource>("airflow").Annotations.OfType<ResourceCommandAnnotation>(),
+            c => c.Name == VerifierBuilderExtensions.VerifyCommand && c.DisplayName == "Verify");
+        Assert.DoesNotContain(api.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == VerifierBuilderExtensions.VerifyCommand);
     }
 
     [Fact]
@@ -247,7 +250,7 @@ public sealed class AirflowModelTests
         model.Resources.OfType<PostgresServerResource>().Single().AllocateEndpoint("tcp", 15432, targetPort: 5432);
 
         var env = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-scheduler"));
-        var install = await app.ArgumentsAsync(app.Resource<PythonInstallerResource>("airflow-env"));
+        var install = await app.ArgumentsAsync(app.Resource<PythonEnvironmentResource>("airflow-env"));
 
         Assert.Matches(@"^postgresql\+psycopg2://postgres:[^@]+@localhost:15432/airflow$", env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]);
         Assert.Contains("apache-airflow[celery,postgres]==3.0.3", install);
@@ -258,7 +261,7 @@ public sealed class AirflowModelTests
     public async Task Environment_step_installs_the_pinned_requirement_with_Airflows_constraints()
     {
         var app = await BuildAsync();
-        var install = (await app.ArgumentsAsync(app.Resource<PythonInstallerResource>("airflow-env"))).ToList();
+        var install = (await app.ArgumentsAsync(app.Resource<PythonEnvironmentResource>("airflow-env"))).ToList();
 
         Assert.Contains("--requirement", install);
         Assert.Equal("apache-airflow[celery]==3.0.3", install[install.IndexOf("--requirement") + 1]);

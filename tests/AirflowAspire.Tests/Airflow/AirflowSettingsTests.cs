@@ -54,7 +54,7 @@ public sealed class AirflowSettingsTests
     {
         var app = await AppHostModel.BuildAsync($"--Airflow:Version={version}", $"--Airflow:PythonVersion={python}");
 
-        var install = await app.ArgumentsAsync(app.Resource<AirflowAspire.AppHost.Python.PythonInstallerResource>("airflow-env"));
+        var install = await app.ArgumentsAsync(app.Resource<AirflowAspire.AppHost.Python.PythonEnvironmentResource>("airflow-env"));
         Assert.Contains($"apache-airflow[celery]=={version}", install);
         Assert.Contains($"https://raw.githubusercontent.com/apache/airflow/constraints-{version}/constraints-{python}.txt", install);
     }
@@ -67,7 +67,7 @@ public sealed class AirflowSettingsTests
         File.WriteAllText(Path.Combine(venv.Path, "bin", "airflow"), "#!/bin/sh\necho 3.0.3\n");
 
         var app = await AppHostModel.BuildAsync($"--Airflow:VirtualEnvironment={venv.Path}");
-        var environment = app.Resource<AirflowAspire.AppHost.Python.PythonInstallerResource>("airflow-env");
+        var environment = app.Resource<AirflowAspire.AppHost.Python.PythonEnvironmentResource>("airflow-env");
 
         Assert.Equal(Path.Combine(venv.Path, "bin", "airflow"), environment.Command);
         Assert.Equal(["version"], await app.ArgumentsAsync(environment));

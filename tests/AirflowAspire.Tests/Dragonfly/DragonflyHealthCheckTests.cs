@@ -52,7 +52,7 @@ public sealed class DragonflyHealthCheckTests
     {
         using var server = new GarnetServer(ServerPassword);
         var app = await ModelPointingAt(server, password: ServerPassword);
-        var url = new Uri(await app.Resource<DragonflyExecutableResource>("dragonfly").Endpoint.CeleryUrl(1).ResolveAsync());
+        var url = new Uri(await app.Resource<DragonflyExecutableResource>("dragonfly").AsCeleryBroker().Url(1).ResolveAsync());
 
         // Read the URL as Kombu's Redis transport does: password from the user info, db from the path.
         var options = new ConfigurationOptions

@@ -47,7 +47,7 @@ public sealed class DragonflyModelTests
         Assert.Equal(Password, environment["DFLY_requirepass"]);
         Assert.Equal(["DFLY_requirepass"], environment.Keys.Where(k => k.StartsWith("DFLY_", StringComparison.Ordinal)));
         Assert.DoesNotContain(args, a => a.Contains(Password, StringComparison.Ordinal));
-        Assert.True(dragonfly.Endpoint.Password!.Secret, "the password parameter must be a secret");
+        Assert.True(dragonfly.PasswordParameter!.Secret, "the password parameter must be a secret");
     }
 
     [Fact]
@@ -56,9 +56,9 @@ public sealed class DragonflyModelTests
         var app = await AppHostModel.BuildAsync();
         var dragonfly = app.Resource<DragonflyResource>("dragonfly");
 
-        var password = await dragonfly.Endpoint.Password!.GetValueAsync(TestContext.Current.CancellationToken);
+        var password = await dragonfly.PasswordParameter!.GetValueAsync(TestContext.Current.CancellationToken);
 
-        Assert.True(dragonfly.Endpoint.Password.Secret);
+        Assert.True(dragonfly.PasswordParameter.Secret);
         Assert.Matches("^[A-Za-z0-9]{22,}$", password);
     }
 
@@ -81,8 +81,8 @@ public sealed class DragonflyModelTests
         dragonfly.AllocateEndpoint("tcp", 16379, targetPort: 6379);
 
         Assert.Equal($"localhost:16379,password={Password}", await dragonfly.ConnectionStringExpression.ResolveAsync());
-        Assert.Equal($"redis://:{Password}@localhost:16379/0", await dragonfly.Endpoint.CeleryUrl(0).ResolveAsync());
-        Assert.Equal($"redis://:{Password}@localhost:16379/1", await dragonfly.Endpoint.CeleryUrl(1).ResolveAsync());
+        Assert.Equal($"redis://:{Password}@localhost:16379/0", await dragonfly.AsCeleryBroker().Url(0).ResolveAsync());
+        Assert.Equal($"redis://:{Password}@localhost:16379/1", await dragonfly.AsCeleryBroker().Url(1).ResolveAsync());
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public sealed class DragonflyModelTests
         var dragonfly = app.Resource<DragonflyResource>("dragonfly");
         dragonfly.AllocateEndpoint("tcp", 16379, targetPort: 6379);
 
-        Assert.Equal("redis://:p%40ss%2Fw%3Ard%3F%23%25@localhost:16379/1", await dragonfly.Endpoint.CeleryUrl(1).ResolveAsync());
+        Assert.Equal("redis://:p%40ss%2Fw%3Ard%3F%23%25@localhost:16379/1", await dragonfly.AsCeleryBroker().Url(1).ResolveAsync());
     }
 
     [Fact]
@@ -141,8 +141,8 @@ public sealed class DragonflyModelTests
         Assert.Equal(["DFLY_requirepass"], environment.Keys.Where(k => k.StartsWith("DFLY_", StringComparison.Ordinal)));
         Assert.Equal("dragonfly_check", dragonfly.Annotations.OfType<HealthCheckAnnotation>().Single().Key);
         Assert.Equal($"localhost:16380,password={Password}", await dragonfly.ConnectionStringExpression.ResolveAsync());
-        Assert.Equal($"redis://:{Password}@localhost:16380/0", await dragonfly.Endpoint.CeleryUrl(0).ResolveAsync());
-        Assert.Equal($"redis://:{Password}@localhost:16380/1", await dragonfly.Endpoint.CeleryUrl(1).ResolveAsync());
+        Assert.Equal($"redis://:{Password}@localhost:16380/0", await dragonfly.AsCeleryBroker().Url(0).ResolveAsync());
+        Assert.Equal($"redis://:{Password}@localhost:16380/1", await dragonfly.AsCeleryBroker().Url(1).ResolveAsync());
     }
 
     [Fact]

@@ -34,13 +34,13 @@ public sealed class StandInEndToEndTests
         return (verifier.Snapshot.ExitCode, report, app.Log("verifier"));
     }
 
-    /// <summary>The dashboard's Verify command on the api-server: the Verifier runs again and writes a new report.</summary>
+    /// <summary>The dashboard's Verify command on the deployment: the Verifier runs again and writes a new report.</summary>
     private static async Task<bool> VerifyCommandRunsTheVerifierAgainAsync(RunningAppHost app, AirflowStandIn standIn)
     {
         File.Delete(standIn.ReportPath);
-        var api = app.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "airflow-api");
+        var airflow = app.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "airflow");
         var result = await app.App.Services.GetRequiredService<ResourceCommandService>()
-            .ExecuteCommandAsync(api, VerifierBuilderExtensions.VerifyCommand, TestContext.Current.CancellationToken);
+            .ExecuteCommandAsync(airflow, VerifierBuilderExtensions.VerifyCommand, TestContext.Current.CancellationToken);
         Assert.True(result.Success, result.Message);
         var deadline = DateTime.UtcNow + Bound;
         while (DateTime.UtcNow < deadline)
@@ -119,6 +119,7 @@ public sealed class StandInEndToEndTests
         IReadOnlyList<string> violations = [];
 
         var rerun = false;
+        ResourceStateSnapshot? deploymentState = null;
 
         var (exitCode, report, log) = await RunAsync(standIn, async app =>
         {
@@ -132,6 +133,8 @@ public sealed class StandInEndToEndTests
                 Assert.Equal("Running", (await app.WaitForStateAsync(resource, Bound, "Running", "Exited", "Finished")).Snapshot.State?.Text);
             }
             Assert.Equal(0, (await app.WaitForStateAsync("airflow-migrate", Bound, Ended)).Snapshot.ExitCode);
+            // The verdict at a glance: the deployment's state names the failed check.
+            deploymentState = (await app.WaitForStateAsync("airflow", Bound, "Not verified: broker-is-dragonfly", "Verified")).Snapshot.State;
             violations = await StandInAnswersAgainstTheContractAsync(app, standIn.ReadReport());
             rerun = await VerifyCommandRunsTheVerifierAgainAsync(app, standIn);
         });
@@ -142,7 +145,8 @@ public sealed class StandInEndToEndTests
             $"Only the broker identity may fail; failed: {string.Join("\n", failed)}\nVerifier log:\n{string.Join('\n', log)}");
         Assert.StartsWith("Redis", Check(report, "broker-is-dragonfly").GetProperty("seen").GetString());
         Assert.True(violations.Count == 0, string.Join('\n', violations));
-        Assert.True(rerun, "The api-server's Verify command did not run the Verifier again (no new report).");
+        Assert.True(rerun, "The deployment's Verify command did not run the Verifier again (no new report).");
+        Assert.Equal(("Not verified: broker-is-dragonfly", KnownResourceStateStyles.Error), (deploymentState?.Text, deploymentState?.Style));
         var seconds = report.RootElement.GetProperty("trigger_to_terminal_seconds").GetDouble();
         TestContext.Current.TestOutputHelper?.WriteLine($"Stand-in stack: trigger to success {seconds:0.00} s; steps {report.RootElement.GetProperty("step_seconds")}");
         Assert.InRange(seconds, 0.01, 30);

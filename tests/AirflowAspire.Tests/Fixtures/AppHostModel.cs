@@ -87,6 +87,9 @@ public static class AppHostModel
         return bound;
     }
 
+    /// <summary>The resource as Celery's broker: the URLs Airflow's processes get for it.</summary>
+    public static AirflowAspire.AppHost.Airflow.CeleryBroker AsCeleryBroker(this IResource resource) => AirflowAspire.AppHost.Airflow.CeleryBroker.For(resource);
+
     public static async Task<string> ResolveAsync(this ReferenceExpression expression)
         => await expression.GetValueAsync(TestContext.Current.CancellationToken)
            ?? throw new InvalidOperationException($"'{expression.ValueExpression}' resolved to null");

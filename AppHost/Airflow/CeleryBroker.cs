@@ -1,0 +1,71 @@
+using AirflowAspire.AppHost.Dragonfly;
+using Aspire.Hosting.ApplicationModel;
+
+namespace AirflowAspire.AppHost.Airflow;
+
+/// <summary>
+/// A Redis-protocol server as Celery's broker (db <see cref="BrokerDatabase"/>) and result backend
+/// (db <see cref="ResultBackendDatabase"/>): the resource, and the URLs Celery takes for it.
+/// </summary>
+public sealed class CeleryBroker
+{
+    /// <summary>Celery's broker database.</summary>
+    public const int BrokerDatabase = 0;
+
+    /// <summary>Celery's result backend database.</summary>
+    public const int ResultBackendDatabase = 1;
+
+    private CeleryBroker(IResourceWithConnectionString resource, EndpointReference endpoint, ParameterResource? password)
+    {
+        Resource = resource;
+        Endpoint = endpoint;
+        Password = password;
+    }
+
+    /// <summary>The server.</summary>
+    public IResourceWithConnectionString Resource { get; }
+
+    /// <summary>Its Redis-protocol endpoint.</summary>
+    public EndpointReference Endpoint { get; }
+
+    /// <summary>Its password parameter, or null for a server without one.</summary>
+    public ParameterResource? Password { get; }
+
+    /// <summary><c>[celery] broker_url</c>.</summary>
+    public ReferenceExpression BrokerUrl => Url(BrokerDatabase);
+
+    /// <summary><c>[celery] result_backend</c>.</summary>
+    public ReferenceExpression ResultBackendUrl => Url(ResultBackendDatabase);
+
+    /// <summary>The servers Celery can use here; anything else fails when the model is built, naming what is accepted.</summary>
+    public static CeleryBroker For(IResource resource) => resource switch
+    {
+        IDragonflyResource dragonfly => new(dragonfly, dragonfly.PrimaryEndpoint, dragonfly.PasswordParameter),
+        _ => throw new ArgumentException(
+            $"'{resource.Name}' ({resource.GetType().Name}) cannot be Celery's broker here: give a Dragonfly resource (AddDragonfly or AddDragonflyExecutable).",
+            nameof(resource)),
+    };
+
+    /// <summary>
+    /// The URL Celery (Kombu's Redis transport) takes for one logical database:
+    /// <c>redis://:PASSWORD@HOST:PORT/N</c>, the password URL-encoded and a reference until a process starts.
+    /// </summary>
+    /// <param name="database">The database number; Redis-protocol servers serve 16 (0 to 15) by default.</param>
+    public ReferenceExpression Url(int database)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(database);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(database, 15);
+
+        var builder = new ReferenceExpressionBuilder();
+        builder.AppendLiteral("redis://");
+        if (Password is not null)
+        {
+            builder.Append($":{Password:uri}@");
+        }
+        builder.Append($"{Endpoint.Property(EndpointProperty.Host)}");
+        builder.AppendLiteral(":");
+        builder.Append($"{Endpoint.Property(EndpointProperty.Port)}");
+        builder.AppendLiteral($"/{database}");
+        return builder.Build();
+    }
+}
