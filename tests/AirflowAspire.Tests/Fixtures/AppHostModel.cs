@@ -12,6 +12,13 @@ public static class AppHostModel
     /// <summary>The AppHost project's folder.</summary>
     public static string AppHostDirectory { get; } = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "AppHost"));
 
+    /// <summary>
+    /// The Verifier as the AppHost starts it: from its own project's build output (same configuration as the tests), with
+    /// its own dependencies; the copy beside the tests lacks the packages the tests get from a shared framework instead.
+    /// </summary>
+    public static string VerifierDll { get; } = Path.GetFullPath(Path.Combine(AppHostDirectory, "..", "Verifier", "bin",
+        new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, new DirectoryInfo(AppContext.BaseDirectory).Name, "Verifier.dll"));
+
     /// <summary>Path of the Dragonfly stand-in built beside the tests.</summary>
     public static string DragonflyStandIn { get; } = Path.Combine(AppContext.BaseDirectory, "DragonflyStandIn");
 

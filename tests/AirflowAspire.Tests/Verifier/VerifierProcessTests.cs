@@ -34,7 +34,7 @@ public sealed class VerifierProcessTests
         var report = Path.Combine(Path.GetTempPath(), $"verifier-report-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(report, """{"verdict": "passed", "stale": true}""", ct);
 
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Verifier.dll")])
+        var start = new ProcessStartInfo("dotnet", [AppHostModel.VerifierDll])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
