@@ -1,3 +1,5 @@
+using AirflowAspire.Contracts;
+
 namespace AirflowAspire.Verifier;
 
 /// <summary>
@@ -49,5 +51,5 @@ public sealed class VerifierOptions
     public int Concurrency { get; set; } = 1;
 
     /// <summary>The queues as a list.</summary>
-    public IReadOnlyList<string> QueueList => Queues.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+    public IReadOnlyList<string> QueueList => CeleryQueues.Parse(Queues);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AirflowAspire.Contracts;
 using AirflowAspire.Verifier.Airflow;
 using AirflowAspire.Verifier.Broker;
 using Microsoft.Extensions.Logging;
@@ -86,7 +87,7 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
     private async Task<bool> WaitHealthyAsync(VerificationReport report, CancellationToken ct)
     {
         // The triggerer is optional (Airflow:Triggerer); the dag-processor's absence is caught by the DAG step.
-        string[] required = ["metadatabase", "scheduler", "dag_processor"];
+        string[] required = [AirflowHealth.Metadatabase, AirflowHealth.Scheduler, AirflowHealth.DagProcessor];
         const string expected = "metadatabase, scheduler and dag_processor healthy";
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -96,13 +97,13 @@ public sealed class AirflowVerification(AirflowClient airflow, CeleryBrokerInspe
             try
             {
                 var health = await airflow.GetHealthAsync(ct).ConfigureAwait(false);
-                var sick = health.Where(c => required.Contains(c.Name) && c.Status != "healthy").ToList();
+                var sick = health.Where(c => required.Contains(c.Name) && !c.IsHealthy).ToList();
                 seen = string.Join(", ", health.Select(c => $"{c.Name} {c.Status ?? "never ran"}"));
                 if (sick.Count == 0)
                 {
                     return report.Add(new Check("components-healthy", true, expected, seen));
                 }
-                cause = $"{string.Join(" and ", sick.Select(c => c.Name))} not healthy: " + (sick[0].Name == "metadatabase"
+                cause = $"{string.Join(" and ", sick.Select(c => c.Name))} not healthy: " + (sick[0].Name == AirflowHealth.Metadatabase
                     ? "the api-server cannot use the metadata database ([database] sql_alchemy_conn): see airflow-migrate and airflow-api"
                     : $"not heartbeating, see the airflow-{sick[0].Name.Replace('_', '-')} resource's log");
             }

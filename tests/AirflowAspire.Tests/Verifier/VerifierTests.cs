@@ -323,6 +323,18 @@ public sealed class VerifierTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_message_waiting_at_any_priority_counts_as_waiting_in_its_queue()
+    {
+        // Kombu's lists of queue "default": the queue itself and "default\x06\x16{3,6,9}" (kombu/transport/redis.py _q_for_pri).
+        var db = _redis.GetDatabase(0);
+        await db.ListLeftPushAsync("default", "priority 0");
+        await db.ListLeftPushAsync("default\u0006\u00166", "priority 6");
+        await db.ListLeftPushAsync("default\u0006\u00169", "priority 9");
+
+        Assert.Equal(3, await new CeleryBrokerInspector(_redis, 0, 1).QueueLengthAsync("default"));
+    }
+
+    [Fact]
     public void Celery_result_entries_are_read_with_their_error()
     {
         var failure = CeleryBrokerInspector.Parse("""
