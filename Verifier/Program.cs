@@ -77,7 +77,7 @@ catch (Exception exception)
     // The steps turn every failure of Airflow or the broker into a check; what still gets here is the Verifier's own
     // fault. It is a failed check all the same, so the report is written and the exit code stays 1.
     report.Add(new Check("verifier", false, "the Verifier runs to its verdict", $"{exception.GetType().Name}: {exception.Message}",
-        "a fault of the Verifier itself: please report it with this line and the verifier resource's log"));
+        LikelyCause.VerifierFault));
     exitCode = 1;
 }
 finally
