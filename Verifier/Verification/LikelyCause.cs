@@ -1,3 +1,4 @@
+using AirflowAspire.Contracts;
 using AirflowAspire.Verifier.Airflow;
 using AirflowAspire.Verifier.Broker;
 using StackExchange.Redis;
@@ -10,29 +11,32 @@ namespace AirflowAspire.Verifier.Verification;
 /// Airflow's error answer; their patterns are the texts Airflow's own components produce for the misconfigurations
 /// users hit most (see the README's troubleshooting).
 /// </summary>
-/// <param name="options">The user the Verifier logs in as.</param>
+/// <remarks>The resources and parameters a cause points at are named as the AppHost named them (<see cref="VerifierResources"/>).</remarks>
+/// <param name="options">The user the Verifier logs in as, and the names of the deployment's resources.</param>
 public sealed class LikelyCause(VerifierOptions options)
 {
     /// <summary>A fault of the Verifier itself: nothing of Airflow or the broker explains it.</summary>
-    public const string VerifierFault = "a fault of the Verifier itself: please report it with this line and the verifier resource's log";
+    public const string VerifierFault = "a fault of the Verifier itself: please report it with this line and the Verifier's log";
+
+    private VerifierResources Resources => options.Resources;
 
     /// <summary><c>api-reachable</c>: nothing answers at the api-server's address.</summary>
-    public string ApiUnreachable => "the api-server is not running or not at this address: see the airflow-api resource's log";
+    public string ApiUnreachable => $"the api-server is not running or not at this address: see the {Resources.ApiServer} resource's log";
 
     /// <summary><c>components-healthy</c>: the api-server stopped answering while the Verifier waited for the components.</summary>
-    public string ApiStoppedAnswering => "the api-server stopped answering: see the airflow-api resource's log";
+    public string ApiStoppedAnswering => $"the api-server stopped answering: see the {Resources.ApiServer} resource's log";
 
     /// <summary><c>components-healthy</c>: the components Airflow does not report healthy, the first one explained.</summary>
     public string ComponentsUnhealthy(IReadOnlyList<string> components)
-        => $"{string.Join(" and ", components)} not healthy: " + (components[0] == Contracts.AirflowHealth.Metadatabase
-            ? "the api-server cannot use the metadata database ([database] sql_alchemy_conn): see airflow-migrate and airflow-api"
-            : $"not heartbeating, see the airflow-{components[0].Replace('_', '-')} resource's log");
+        => $"{string.Join(" and ", components)} not healthy: " + (components[0] == AirflowHealth.Metadatabase
+            ? $"the api-server cannot use the metadata database ([database] sql_alchemy_conn): see {Resources.Migration} and {Resources.ApiServer}"
+            : $"not heartbeating, see {ResourceOf(components[0])}'s log");
 
     /// <summary><c>token</c>: the simple auth manager refused the Verifier's user.</summary>
     public string TokenRefused(AirflowApiException error)
         => error.Status == System.Net.HttpStatusCode.Unauthorized
             ? $"the api-server does not accept {options.Username}'s password: it reads it from [core] simple_auth_manager_passwords_file "
-              + "when it starts, which the AppHost writes from the airflow-admin-password parameter; restart airflow-api after changing it"
+              + $"when it starts, which the AppHost writes from the {Resources.AdminPasswordParameter} parameter; restart {Resources.ApiServer} after changing it"
             : "the simple auth manager refused the request";
 
     /// <summary><c>dag-parsed</c>: the DAG's own file has an import error.</summary>
@@ -42,7 +46,7 @@ public sealed class LikelyCause(VerifierOptions options)
     public string DagNeverParsed(IReadOnlyList<ImportError> importErrors)
     {
         var others = importErrors.Count == 0 ? "" : $" Import errors in other files: {string.Join("; ", importErrors.Select(e => $"{e.Filename}: {LastLine(e.StackTrace)}"))}";
-        return $"no file in the DAGs folder ([core] dags_folder) defines it, or the dag-processor is not parsing (see airflow-dag-processor's log).{others}";
+        return $"no file in the DAGs folder ([core] dags_folder) defines it, or the dag-processor is not parsing (see {Resources.DagProcessor}'s log).{others}";
     }
 
     /// <summary><c>dag-unpaused</c>: Airflow answered the unpause with the DAG still paused.</summary>
@@ -51,10 +55,10 @@ public sealed class LikelyCause(VerifierOptions options)
     /// <summary><c>run-finished</c>: what a run that did not end in time was stuck on.</summary>
     public string RunNotFinished(DagRun run, IReadOnlyList<TaskInstance> tasks)
         => run.State == "queued"
-            ? "the run was never started: the DAG is paused, or the scheduler is not running"
+            ? $"the run was never started: the DAG is paused, or the scheduler ({Resources.Scheduler}) is not running"
             : tasks.Any(t => t.State == "queued")
-                ? "a task stayed queued: no Celery worker picked it up (workers down, on other queues, or on another broker)"
-                : "the run did not finish in time: see the task log and the workers' logs";
+                ? $"a task stayed queued: no Celery worker picked it up (workers {Workers} down, on other queues, or on another broker)"
+                : $"the run did not finish in time: see the task log and the logs of {Workers}";
 
     /// <summary><c>run-succeeded</c>: the cause of a failed run, from Celery's error and the task log; null when the evidence names none.</summary>
     public string? ForFailedRun(IEnumerable<CeleryResult> celeryFailures, IReadOnlyList<string> taskLog)
@@ -66,7 +70,7 @@ public sealed class LikelyCause(VerifierOptions options)
             {
                 return "the Task Execution API rejected the task's token (\"Signature verification failed\"): the scheduler signs task tokens "
                     + "and the api-server checks them with [api_auth] jwt_secret, which differs between them. Set AIRFLOW__API_AUTH__JWT_SECRET "
-                    + $"to one value for every process (the AppHost's airflow-jwt-secret parameter does). Celery's error: {error}";
+                    + $"to one value for every process (the AppHost's {Resources.JwtSecretParameter} parameter does). Celery's error: {error}";
             }
             if (error.Contains("Signature has expired", StringComparison.OrdinalIgnoreCase))
             {
@@ -91,13 +95,13 @@ public sealed class LikelyCause(VerifierOptions options)
     public string TaskOnAQueueNoWorkerConsumes => "a task's queue no worker consumes stays queued: add the queue to Airflow:Queues";
 
     /// <summary><c>tasks-ran-on-a-host</c>: a task instance records no host.</summary>
-    public string TaskNeverStarted => "no worker started the task: it never reached the Task Execution API";
+    public string TaskNeverStarted => $"no worker started the task: it never reached the Task Execution API (see the logs of {Workers})";
 
     /// <summary><c>task-log-has-output</c>: the expected line is not in the task log.</summary>
     public string OutputMissing => "the task did not print it, or the log is unreadable (a worker's log server unreachable: [logging] worker_log_server_port)";
 
     /// <summary><c>celery-result-in-backend</c>: the broker stopped answering while the results were read.</summary>
-    public string BrokerStoppedAnswering => "the broker stopped answering: see the dragonfly resource";
+    public string BrokerStoppedAnswering => $"the broker stopped answering: see the {Resources.Broker} resource";
 
     /// <summary><c>celery-result-in-backend</c>: fewer successful results than tasks.</summary>
     public string CeleryResultsMissing => "the tasks did not go through Celery with this result backend ([celery] result_backend)";
@@ -109,7 +113,7 @@ public sealed class LikelyCause(VerifierOptions options)
     public string NotDragonfly => "the broker is not Dragonfly: Dragonfly:Executable or the connection string points at another server";
 
     /// <summary><c>broker-is-dragonfly</c>: the broker does not answer.</summary>
-    public string BrokerDoesNotAnswer => "the broker does not answer: see the dragonfly resource";
+    public string BrokerDoesNotAnswer => $"the broker does not answer: see the {Resources.Broker} resource";
 
     /// <summary>
     /// The cause of an error answer of Airflow's REST API, from its status: what the Verifier can tell from the outside,
@@ -122,8 +126,8 @@ public sealed class LikelyCause(VerifierOptions options)
             + "and the one that checked it), or the user's role may not do this (Verifier:Username must be an admin)",
         404 => $"Airflow does not know {error.Operation.Split(' ').Last()}",
         502 or 503 or 504 => $"the api-server, or a proxy in front of it, is unavailable ({(int)error.Status}) for {error.Operation}: "
-            + "see the airflow-api resource's state and log",
-        >= 500 => $"the api-server failed while answering {error.Operation} ({(int)error.Status}): its traceback is in the airflow-api resource's log",
+            + $"see the {Resources.ApiServer} resource's state and log",
+        >= 500 => $"the api-server failed while answering {error.Operation} ({(int)error.Status}): its traceback is in the {Resources.ApiServer} resource's log",
         _ => $"Airflow refused {error.Operation}: {error.Detail}",
     };
 
@@ -131,10 +135,22 @@ public sealed class LikelyCause(VerifierOptions options)
     public string ForStepFailure(Exception exception) => exception switch
     {
         AirflowApiException api => ForApiError(api),
-        TimeoutException or RedisException => "the broker refused or stopped answering: see the dragonfly resource",
+        TimeoutException or RedisException => $"the broker refused or stopped answering: see the {Resources.Broker} resource",
         System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException
             => "the api-server answered with a body Airflow does not send: is Verifier:AirflowUrl an Airflow 3 api-server?",
-        _ => "the api-server stopped answering or timed out: see the airflow-api resource's log",
+        _ => $"the api-server stopped answering or timed out: see the {Resources.ApiServer} resource's log",
+    };
+
+    /// <summary>The workers, as a list for a sentence.</summary>
+    private string Workers => Resources.WorkerList is { Count: > 0 } workers ? string.Join(", ", workers) : "the Celery workers";
+
+    /// <summary>The resource that runs a component of Airflow's health body.</summary>
+    private string ResourceOf(string component) => component switch
+    {
+        AirflowHealth.Scheduler => $"the {Resources.Scheduler} resource",
+        AirflowHealth.DagProcessor => $"the {Resources.DagProcessor} resource",
+        AirflowHealth.Triggerer when Resources.Triggerer.Length > 0 => $"the {Resources.Triggerer} resource",
+        _ => $"the {component.Replace('_', '-')} process",
     };
 
     private static string LastLine(string? text) => text?.Trim().Split('\n').LastOrDefault()?.Trim() ?? "";
