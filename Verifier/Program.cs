@@ -1,3 +1,4 @@
+using AirflowAspire.Contracts;
 using AirflowAspire.Verifier;
 using AirflowAspire.Verifier.Airflow;
 using AirflowAspire.Verifier.Broker;
@@ -25,6 +26,7 @@ builder.Services.AddOpenTelemetry()
 builder.Services.Configure<VerifierOptions>(builder.Configuration.GetSection(VerifierOptions.SectionName));
 builder.Services.AddHttpClient<AirflowClient>((sp, http) =>
     http.BaseAddress = new Uri(sp.GetRequiredService<IOptions<VerifierOptions>>().Value.AirflowUrl));
+var brokerConnection = BrokerConnection.NameIn(builder.Configuration);
 
 // Disposed by ExitAsync, within a bound: not with `using`, which would wait for the telemetry flush however long it takes.
 var host = builder.Build();
@@ -33,13 +35,29 @@ await host.StartAsync();
 var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Verifier");
 var options = host.Services.GetRequiredService<IOptions<VerifierOptions>>().Value;
 
-var connectionString = builder.Configuration.GetConnectionString("dragonfly");
-if (string.IsNullOrEmpty(connectionString) || string.IsNullOrEmpty(options.Password))
+if (brokerConnection is null || string.IsNullOrEmpty(options.Password))
 {
     logger.LogError("Started without {Missing}: the Verifier is meant to be started by the AppHost, which passes " +
-        "ConnectionStrings__dragonfly and Verifier__Password.", string.IsNullOrEmpty(connectionString) ? "a connection string 'dragonfly'" : "Verifier:Password");
+        "ConnectionStrings__{Connection} and Verifier__Password.",
+        brokerConnection is null ? $"a connection string '{BrokerConnection.Name}' (or '{BrokerConnection.FormerName}')" : "Verifier:Password", BrokerConnection.Name);
     return await ExitAsync(2);
 }
+// The databases Airflow's Celery uses, from the URLs it was given; the server is the connection string's.
+CeleryRedisUrl brokerUrl, resultBackendUrl;
+var connectionString = builder.Configuration.GetConnectionString(brokerConnection)!;
+try
+{
+    brokerUrl = BrokerConnection.Url(options.BrokerUrl, connectionString, BrokerConnection.DefaultBrokerDatabase);
+    resultBackendUrl = BrokerConnection.Url(options.ResultBackendUrl, connectionString, BrokerConnection.DefaultResultBackendDatabase);
+}
+catch (FormatException error)
+{
+    // The message never holds the password: CeleryRedisUrl masks it.
+    logger.LogError("Verifier:BrokerUrl or Verifier:ResultBackendUrl is not a Celery Redis URL: {Error}", error.Message);
+    return await ExitAsync(2);
+}
+logger.LogInformation("Celery's broker: {BrokerUrl}; its result backend: {ResultBackendUrl}; inspected through connection string '{Connection}'",
+    brokerUrl, resultBackendUrl, brokerConnection);
 
 // A report of an earlier run must not pass for this one's.
 if (options.ReportPath is { Length: > 0 } previous)
@@ -49,7 +67,7 @@ if (options.ReportPath is { Length: > 0 } previous)
 
 // INFO is an admin command to StackExchange.Redis; a broker that is down fails the broker checks, not the start.
 await using var redis = await ConnectionMultiplexer.ConnectAsync(connectionString + ",allowAdmin=true,abortConnect=false");
-var inspector = new CeleryBrokerInspector(redis, brokerDatabase: 0, resultDatabase: 1);
+var inspector = new CeleryBrokerInspector(redis, brokerUrl.Database, resultBackendUrl.Database);
 var verification = new AirflowVerification(host.Services.GetRequiredService<AirflowClient>(), inspector, options, logger);
 var report = new VerificationReport { DagId = options.DagId };
 string? json = null;

@@ -4,8 +4,8 @@ namespace AirflowAspire.Verifier;
 
 /// <summary>
 /// The <c>Verifier</c> configuration section. The AppHost sets what the Verifier must know of the deployment as
-/// environment variables (<c>Verifier__…</c>): the Airflow URL, the user and password, the DAG, the queues and the
-/// names of the resources its messages point at. Each default is what the AppHost set before it passed
+/// environment variables (<c>Verifier__…</c>): the Airflow URL, the user and password, the DAG, the queues, the Celery
+/// URLs and the names of the resources its messages point at. Each default is what the AppHost set before it passed
 /// them all, so the Verifier still works when started by an older AppHost or by hand.
 /// </summary>
 public sealed class VerifierOptions
@@ -30,6 +30,18 @@ public sealed class VerifierOptions
 
     /// <summary>The Celery queues the workers consume, comma-separated; every task must have been sent to one.</summary>
     public string Queues { get; set; } = "default";
+
+    /// <summary>
+    /// Celery's broker URL as Airflow gets it (<c>[celery] broker_url</c>, <c>redis://:PASSWORD@host:port/N</c>): the
+    /// Verifier looks for the queues in its database N. Empty: the broker connection string's server, database 0.
+    /// </summary>
+    public string BrokerUrl { get; set; } = "";
+
+    /// <summary>
+    /// Celery's result backend URL as Airflow gets it (<c>[celery] result_backend</c>): the Verifier looks for the
+    /// tasks' results in its database. Empty: the broker connection string's server, database 1.
+    /// </summary>
+    public string ResultBackendUrl { get; set; } = "";
 
     /// <summary>The names of the deployment's resources and parameters, as the dashboard shows them, for the Verifier's messages.</summary>
     public VerifierResources Resources { get; set; } = new();
