@@ -26,7 +26,21 @@ builder.Services.AddOpenTelemetry()
 builder.Services.Configure<VerifierOptions>(builder.Configuration.GetSection(VerifierOptions.SectionName));
 builder.Services.AddHttpClient<AirflowClient>((sp, http) =>
     http.BaseAddress = new Uri(sp.GetRequiredService<IOptions<VerifierOptions>>().Value.AirflowUrl));
+// Aspire's Redis client: the broker gets a health check, and its Redis calls are traced to the dashboard.
 var brokerConnection = BrokerConnection.NameIn(builder.Configuration);
+if (brokerConnection is not null)
+{
+    builder.AddRedisClient(brokerConnection, configureOptions: redis =>
+    {
+        // INFO (the broker step) is an admin command to StackExchange.Redis; a broker that is down fails the broker
+        // checks, not the start.
+        redis.AllowAdmin = true;
+        redis.AbortOnConnectFail = false;
+    });
+}
+// Aspire hands the client the Verifier's loggers, and StackExchange.Redis logs each step of its connection (some forty
+// lines) as information: its warnings and errors are what the Verifier's log needs beside its own lines.
+builder.Logging.AddFilter("StackExchange.Redis", LogLevel.Warning);
 
 // Disposed by ExitAsync, within a bound: not with `using`, which would wait for the telemetry flush however long it takes.
 var host = builder.Build();
@@ -65,8 +79,8 @@ if (options.ReportPath is { Length: > 0 } previous)
     File.Delete(previous);
 }
 
-// INFO is an admin command to StackExchange.Redis; a broker that is down fails the broker checks, not the start.
-await using var redis = await ConnectionMultiplexer.ConnectAsync(connectionString + ",allowAdmin=true,abortConnect=false");
+// Disposed with the host, by ExitAsync.
+var redis = host.Services.GetRequiredService<IConnectionMultiplexer>();
 var inspector = new CeleryBrokerInspector(redis, brokerUrl.Database, resultBackendUrl.Database);
 var verification = new AirflowVerification(host.Services.GetRequiredService<AirflowClient>(), inspector, options, logger);
 var report = new VerificationReport { DagId = options.DagId };
