@@ -46,7 +46,7 @@ public sealed class LikelyCause(VerifierOptions options)
     public string DagNeverParsed(IReadOnlyList<ImportError> importErrors)
     {
         var others = importErrors.Count == 0 ? "" : $" Import errors in other files: {string.Join("; ", importErrors.Select(e => $"{e.Filename}: {LastLine(e.StackTrace)}"))}";
-        return $"no file in the DAGs folder ([core] dags_folder) defines it, or the dag-processor is not parsing (see {Resources.DagProcessor}'s log).{others}";
+        return $"no file in the DAGs folder ([core] dags_folder) defines it, or the dag-processor is not parsing (see {ResourceOf(AirflowHealth.DagProcessor)}'s log).{others}";
     }
 
     /// <summary><c>dag-unpaused</c>: Airflow answered the unpause with the DAG still paused.</summary>
@@ -55,7 +55,7 @@ public sealed class LikelyCause(VerifierOptions options)
     /// <summary><c>run-finished</c>: what a run that did not end in time was stuck on.</summary>
     public string RunNotFinished(DagRun run, IReadOnlyList<TaskInstance> tasks)
         => run.State == "queued"
-            ? $"the run was never started: the DAG is paused, or the scheduler ({Resources.Scheduler}) is not running"
+            ? $"the run was never started: the DAG is paused, or the scheduler is not running (see {ResourceOf(AirflowHealth.Scheduler)}'s log)"
             : tasks.Any(t => t.State == "queued")
                 ? $"a task stayed queued: no Celery worker picked it up (workers {Workers} down, on other queues, or on another broker)"
                 : $"the run did not finish in time: see the task log and the logs of {Workers}";
@@ -144,14 +144,14 @@ public sealed class LikelyCause(VerifierOptions options)
     /// <summary>The workers, as a list for a sentence.</summary>
     private string Workers => Resources.WorkerList is { Count: > 0 } workers ? string.Join(", ", workers) : "the Celery workers";
 
-    /// <summary>The resource that runs a component of Airflow's health body.</summary>
+    /// <summary>The resource that runs a component of Airflow's health body; its kind of process when the AppHost named none.</summary>
     private string ResourceOf(string component) => component switch
     {
-        AirflowHealth.Scheduler => $"the {Resources.Scheduler} resource",
-        AirflowHealth.DagProcessor => $"the {Resources.DagProcessor} resource",
-        AirflowHealth.Triggerer when Resources.Triggerer.Length > 0 => $"the {Resources.Triggerer} resource",
-        _ => $"the {component.Replace('_', '-')} process",
-    };
+        AirflowHealth.Scheduler => Resources.Scheduler,
+        AirflowHealth.DagProcessor => Resources.DagProcessor,
+        AirflowHealth.Triggerer => Resources.Triggerer,
+        _ => "",
+    } is { Length: > 0 } name ? $"the {name} resource" : $"the {component.Replace('_', '-')} process";
 
     private static string LastLine(string? text) => text?.Trim().Split('\n').LastOrDefault()?.Trim() ?? "";
 }

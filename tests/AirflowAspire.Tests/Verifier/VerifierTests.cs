@@ -236,6 +236,20 @@ public sealed class VerifierTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_process_the_AppHost_named_none_is_named_by_its_kind()
+    {
+        var options = new VerifierOptions
+        {
+            Password = FakeAirflow.Password, Resources = new VerifierResources { Scheduler = "" },
+            PollInterval = TimeSpan.FromMilliseconds(5), HealthTimeout = TimeSpan.FromSeconds(1),
+        };
+
+        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { SchedulerUnhealthy = true }, options);
+
+        Assert.EndsWith("not heartbeating, see the scheduler process's log", Single(report, "components-healthy").Cause);
+    }
+
+    [Fact]
     public async Task A_wrong_password_fails_the_token_check_and_names_the_passwords_file()
     {
         var report = await VerifyAsync(Fake(), new VerifierOptions { Password = "not-the-password", PollInterval = TimeSpan.FromMilliseconds(5) });
