@@ -1,3 +1,4 @@
+using AirflowAspire.Contracts;
 using AirflowAspire.Verifier;
 using AirflowAspire.Verifier.Airflow;
 using AirflowAspire.Verifier.Broker;
@@ -25,6 +26,21 @@ builder.Services.AddOpenTelemetry()
 builder.Services.Configure<VerifierOptions>(builder.Configuration.GetSection(VerifierOptions.SectionName));
 builder.Services.AddHttpClient<AirflowClient>((sp, http) =>
     http.BaseAddress = new Uri(sp.GetRequiredService<IOptions<VerifierOptions>>().Value.AirflowUrl));
+// Aspire's Redis client: the broker gets a health check, and its Redis calls are traced to the dashboard.
+var brokerConnection = BrokerConnection.NameIn(builder.Configuration);
+if (brokerConnection is not null)
+{
+    builder.AddRedisClient(brokerConnection, configureOptions: redis =>
+    {
+        // INFO (the broker step) is an admin command to StackExchange.Redis; a broker that is down fails the broker
+        // checks, not the start.
+        redis.AllowAdmin = true;
+        redis.AbortOnConnectFail = false;
+    });
+}
+// Aspire hands the client the Verifier's loggers, and StackExchange.Redis logs each step of its connection (some forty
+// lines) as information: its warnings and errors are what the Verifier's log needs beside its own lines.
+builder.Logging.AddFilter("StackExchange.Redis", LogLevel.Warning);
 
 // Disposed by ExitAsync, within a bound: not with `using`, which would wait for the telemetry flush however long it takes.
 var host = builder.Build();
@@ -33,13 +49,29 @@ await host.StartAsync();
 var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Verifier");
 var options = host.Services.GetRequiredService<IOptions<VerifierOptions>>().Value;
 
-var connectionString = builder.Configuration.GetConnectionString("dragonfly");
-if (string.IsNullOrEmpty(connectionString) || string.IsNullOrEmpty(options.Password))
+if (brokerConnection is null || string.IsNullOrEmpty(options.Password))
 {
     logger.LogError("Started without {Missing}: the Verifier is meant to be started by the AppHost, which passes " +
-        "ConnectionStrings__dragonfly and Verifier__Password.", string.IsNullOrEmpty(connectionString) ? "a connection string 'dragonfly'" : "Verifier:Password");
+        "ConnectionStrings__{Connection} and Verifier__Password.",
+        brokerConnection is null ? $"a connection string '{BrokerConnection.Name}' (or '{BrokerConnection.FormerName}')" : "Verifier:Password", BrokerConnection.Name);
     return await ExitAsync(2);
 }
+// The databases Airflow's Celery uses, from the URLs it was given; the server is the connection string's.
+CeleryRedisUrl brokerUrl, resultBackendUrl;
+var connectionString = builder.Configuration.GetConnectionString(brokerConnection)!;
+try
+{
+    brokerUrl = BrokerConnection.Url(options.BrokerUrl, connectionString, BrokerConnection.DefaultBrokerDatabase);
+    resultBackendUrl = BrokerConnection.Url(options.ResultBackendUrl, connectionString, BrokerConnection.DefaultResultBackendDatabase);
+}
+catch (FormatException error)
+{
+    // The message never holds the password: CeleryRedisUrl masks it.
+    logger.LogError("Verifier:BrokerUrl or Verifier:ResultBackendUrl is not a Celery Redis URL: {Error}", error.Message);
+    return await ExitAsync(2);
+}
+logger.LogInformation("Celery's broker: {BrokerUrl}; its result backend: {ResultBackendUrl}; inspected through connection string '{Connection}'",
+    brokerUrl, resultBackendUrl, brokerConnection);
 
 // A report of an earlier run must not pass for this one's.
 if (options.ReportPath is { Length: > 0 } previous)
@@ -47,9 +79,9 @@ if (options.ReportPath is { Length: > 0 } previous)
     File.Delete(previous);
 }
 
-// INFO is an admin command to StackExchange.Redis; a broker that is down fails the broker checks, not the start.
-await using var redis = await ConnectionMultiplexer.ConnectAsync(connectionString + ",allowAdmin=true,abortConnect=false");
-var inspector = new CeleryBrokerInspector(redis, brokerDatabase: 0, resultDatabase: 1);
+// Disposed with the host, by ExitAsync.
+var redis = host.Services.GetRequiredService<IConnectionMultiplexer>();
+var inspector = new CeleryBrokerInspector(redis, brokerUrl.Database, resultBackendUrl.Database);
 var verification = new AirflowVerification(host.Services.GetRequiredService<AirflowClient>(), inspector, options, logger);
 var report = new VerificationReport { DagId = options.DagId };
 string? json = null;
@@ -77,7 +109,7 @@ catch (Exception exception)
     // The steps turn every failure of Airflow or the broker into a check; what still gets here is the Verifier's own
     // fault. It is a failed check all the same, so the report is written and the exit code stays 1.
     report.Add(new Check("verifier", false, "the Verifier runs to its verdict", $"{exception.GetType().Name}: {exception.Message}",
-        "a fault of the Verifier itself: please report it with this line and the verifier resource's log"));
+        LikelyCause.VerifierFault));
     exitCode = 1;
 }
 finally

@@ -1,8 +1,12 @@
+using AirflowAspire.Contracts;
+
 namespace AirflowAspire.Verifier;
 
 /// <summary>
-/// The <c>Verifier</c> configuration section. The AppHost sets the Airflow URL, the password, the queues
-/// and the report path as environment variables (<c>Verifier__…</c>); the rest have defaults.
+/// The <c>Verifier</c> configuration section. The AppHost sets what the Verifier must know of the deployment as
+/// environment variables (<c>Verifier__…</c>): the Airflow URL, the user and password, the DAG, the queues, the Celery
+/// URLs and the names of the resources its messages point at. Each default is what the AppHost set before it passed
+/// them all, so the Verifier still works when started by an older AppHost or by hand.
 /// </summary>
 public sealed class VerifierOptions
 {
@@ -27,6 +31,21 @@ public sealed class VerifierOptions
     /// <summary>The Celery queues the workers consume, comma-separated; every task must have been sent to one.</summary>
     public string Queues { get; set; } = "default";
 
+    /// <summary>
+    /// Celery's broker URL as Airflow gets it (<c>[celery] broker_url</c>, <c>redis://:PASSWORD@host:port/N</c>): the
+    /// Verifier looks for the queues in its database N. Empty: the broker connection string's server, database 0.
+    /// </summary>
+    public string BrokerUrl { get; set; } = "";
+
+    /// <summary>
+    /// Celery's result backend URL as Airflow gets it (<c>[celery] result_backend</c>): the Verifier looks for the
+    /// tasks' results in its database. Empty: the broker connection string's server, database 1.
+    /// </summary>
+    public string ResultBackendUrl { get; set; } = "";
+
+    /// <summary>The names of the deployment's resources and parameters, as the dashboard shows them, for the Verifier's messages.</summary>
+    public VerifierResources Resources { get; set; } = new();
+
     /// <summary>Where the JSON report is written; none when empty.</summary>
     public string ReportPath { get; set; } = "";
 
@@ -49,5 +68,42 @@ public sealed class VerifierOptions
     public int Concurrency { get; set; } = 1;
 
     /// <summary>The queues as a list.</summary>
-    public IReadOnlyList<string> QueueList => Queues.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+    public IReadOnlyList<string> QueueList => CeleryQueues.Parse(Queues);
+}
+
+/// <summary>
+/// The <c>Verifier:Resources</c> section: what the deployment's resources and parameters are called on the dashboard,
+/// so that a likely cause says where to look. The defaults are the names the AppHost gives them.
+/// </summary>
+public sealed class VerifierResources
+{
+    /// <summary>The one-shot <c>airflow db migrate</c>.</summary>
+    public string Migration { get; set; } = "airflow-migrate";
+
+    /// <summary>The api-server.</summary>
+    public string ApiServer { get; set; } = "airflow-api";
+
+    /// <summary>The scheduler.</summary>
+    public string Scheduler { get; set; } = "airflow-scheduler";
+
+    /// <summary>The DAG processor.</summary>
+    public string DagProcessor { get; set; } = "airflow-dag-processor";
+
+    /// <summary>The triggerer; empty when the deployment runs none.</summary>
+    public string Triggerer { get; set; } = "airflow-triggerer";
+
+    /// <summary>The Celery workers, comma-separated.</summary>
+    public string Workers { get; set; } = "airflow-worker-1";
+
+    /// <summary>Celery's broker and result backend.</summary>
+    public string Broker { get; set; } = "dragonfly";
+
+    /// <summary>The parameter holding the admin's password, which the api-server reads from its passwords file.</summary>
+    public string AdminPasswordParameter { get; set; } = "airflow-admin-password";
+
+    /// <summary>The parameter holding <c>[api_auth] jwt_secret</c>, which every process must share.</summary>
+    public string JwtSecretParameter { get; set; } = "airflow-jwt-secret";
+
+    /// <summary>The workers as a list.</summary>
+    public IReadOnlyList<string> WorkerList => Workers.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 }

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using AirflowAspire.Contracts;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -19,7 +20,7 @@ public sealed class AirflowApiHealthCheck(EndpointReference endpoint) : IHealthC
     {
         try
         {
-            var url = $"{endpoint.Url}/api/v2/monitor/health";
+            var url = $"{endpoint.Url}{AirflowHealth.Path}";
             using var response = await Http.GetAsync(url, cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
@@ -35,13 +36,11 @@ public sealed class AirflowApiHealthCheck(EndpointReference endpoint) : IHealthC
     }
 
     /// <summary>Reads a <c>/api/v2/monitor/health</c> body.</summary>
+    /// <exception cref="JsonException">The body is not a JSON object.</exception>
     public static HealthCheckResult Evaluate(JsonElement body)
     {
-        var status = body.TryGetProperty("metadatabase", out var database)
-            && database.TryGetProperty("status", out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : null;
-        return status == "healthy"
+        var status = AirflowHealth.Parse(body).StatusOf(AirflowHealth.Metadatabase);
+        return status == AirflowHealth.Healthy
             ? HealthCheckResult.Healthy("The metadata database is healthy.")
             : HealthCheckResult.Unhealthy($"The api-server reports the metadata database as '{status ?? "missing"}'.");
     }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using AirflowAspire.Contracts;
 using Microsoft.Extensions.Configuration;
 
 namespace AirflowAspire.AppHost.Airflow;
@@ -65,7 +66,7 @@ public sealed partial class AirflowSettings
     };
 
     /// <summary>The queues as a list.</summary>
-    public IReadOnlyList<string> QueueList => Queues.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+    public IReadOnlyList<string> QueueList => CeleryQueues.Parse(Queues);
 
     /// <summary>True when the metadata database is PostgreSQL.</summary>
     public bool UsesPostgres => Database.Equals("postgres", StringComparison.OrdinalIgnoreCase);

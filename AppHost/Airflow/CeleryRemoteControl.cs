@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AirflowAspire.Contracts;
 using StackExchange.Redis;
 
 namespace AirflowAspire.AppHost.Airflow;
@@ -20,7 +21,6 @@ public sealed class CeleryRemoteControl
 {
     private const string ControlExchange = "celery.pidbox";
     private const string ReplyExchange = "reply.celery.pidbox";
-    private const string BindingSeparator = "\x06\x16";
     private static readonly TimeSpan ReplyPollInterval = TimeSpan.FromMilliseconds(25);
     // Kombu's Mailbox gives reply queues the same 10 s expiry.
     private static readonly TimeSpan ReplyQueueExpiry = TimeSpan.FromSeconds(10);
@@ -39,7 +39,7 @@ public sealed class CeleryRemoteControl
 
     private string ReplyQueue => $"{_oid}.{ReplyExchange}";
 
-    private string ReplyBinding => string.Join(BindingSeparator, _oid, "", ReplyQueue);
+    private string ReplyBinding => KombuRedis.Binding(routingKey: _oid, pattern: "", ReplyQueue);
 
     /// <summary>Pings the worker whose Celery node name is <paramref name="node"/> (<c>name@host</c>).</summary>
     public async Task<CeleryPingResult> PingAsync(string node, TimeSpan timeout, CancellationToken cancellationToken)

@@ -12,10 +12,11 @@ public static class VerifierBuilderExtensions
 
     /// <summary>
     /// Makes <paramref name="verifier"/> verify <paramref name="airflow"/>: it finds the api-server and the broker through
-    /// references and gets everything else it needs as <c>Verifier__…</c> variables (the admin user and password, the queues,
-    /// the resource names its messages point at, where its report goes). After each run the deployment's state on the
-    /// dashboard says the verdict (<see cref="VerificationState"/>), and the deployment's <b>Verify</b> command runs it again.
-    /// Its waits are the caller's to state (the api-server and the workers).
+    /// references (<c>ConnectionStrings__broker</c>) and gets as environment variables (<c>Verifier__…</c>) everything else
+    /// it must know of the deployment, from the model: the admin user and password, the DAG and its expected output, the
+    /// queues, the Celery URLs Airflow gets, the names of the resources and parameters its messages point at, and where its
+    /// report goes. After each run the deployment's state on the dashboard says the verdict (<see cref="VerificationState"/>),
+    /// and the deployment's <b>Verify</b> command runs it again. Its waits are the caller's to state (the api-server and the workers).
     /// </summary>
     public static IResourceBuilder<ProjectResource> VerifiesAirflow(this IResourceBuilder<ProjectResource> verifier, IResourceBuilder<AirflowResource> airflow)
     {
@@ -23,17 +24,20 @@ public static class VerifierBuilderExtensions
         var api = airflow.GetApiServer();
 
         verifier
-            .WithReference(airflow.ApplicationBuilder.CreateResourceBuilder(resource.Broker.Resource), "dragonfly")
+            // The Verifier reads ConnectionStrings:broker, whatever the broker resource is called.
+            .WithReference(airflow.ApplicationBuilder.CreateResourceBuilder(resource.Broker.Resource), "broker")
             .WithReference(api)
             .WithEnvironment("Verifier__AirflowUrl", $"http://{api.Resource.Name}")
             .WithEnvironment("Verifier__Username", AirflowBuilderExtensions.AdminUser)
             .WithEnvironment("Verifier__Password", resource.Secrets.AdminPassword)
+            .WithEnvironment("Verifier__DagId", VerificationDag.Id)
+            .WithEnvironment("Verifier__ExpectedOutput", VerificationDag.ExpectedOutput)
+            // The URLs Airflow's Celery gets: the Verifier looks for the queues and the results in the same databases.
             .WithEnvironment("Verifier__BrokerUrl", resource.Broker.BrokerUrl)
             .WithEnvironment("Verifier__ResultBackendUrl", resource.Broker.ResultBackendUrl)
             .WithEnvironment("Verifier__ReportPath", resource.Paths.VerifierReport)
-            // Read at start: workers may be added after this call.
-            .WithEnvironment(context => context.EnvironmentVariables["Verifier__Queues"] =
-                string.Join(',', resource.Workers.SelectMany(w => w.Queues).Distinct()));
+            // When it starts, not now: processes added after this call are named and their queues counted too.
+            .WithEnvironment(context => NameResources(context, resource));
 
         VerificationState.Follow(verifier, airflow);
 
@@ -62,5 +66,26 @@ public static class VerifierBuilderExtensions
             verifier.WaitFor(resource);
         }
         return verifier;
+    }
+
+    /// <summary>
+    /// <c>Verifier__Queues</c> and <c>Verifier__Resources__*</c>: the workers' queues, and the names of the deployment's
+    /// resources and parameters, which the Verifier's likely causes point at. An empty name is a process the deployment
+    /// does not run (the triggerer is optional).
+    /// </summary>
+    private static void NameResources(EnvironmentCallbackContext context, AirflowResource airflow)
+    {
+        string Named(AirflowRole role) => airflow.Processes.FirstOrDefault(p => p.Role == role)?.Name ?? "";
+        var env = context.EnvironmentVariables;
+        env["Verifier__Queues"] = string.Join(',', airflow.Workers.SelectMany(w => w.Queues).Distinct());
+        env["Verifier__Resources__Migration"] = airflow.Migration.Name;
+        env["Verifier__Resources__ApiServer"] = airflow.ApiServer.Name;
+        env["Verifier__Resources__Scheduler"] = Named(AirflowRole.Scheduler);
+        env["Verifier__Resources__DagProcessor"] = Named(AirflowRole.DagProcessor);
+        env["Verifier__Resources__Triggerer"] = Named(AirflowRole.Triggerer);
+        env["Verifier__Resources__Workers"] = string.Join(',', airflow.Workers.Select(w => w.Name));
+        env["Verifier__Resources__Broker"] = airflow.Broker.Resource.Name;
+        env["Verifier__Resources__AdminPasswordParameter"] = airflow.Secrets.AdminPassword.Name;
+        env["Verifier__Resources__JwtSecretParameter"] = airflow.Secrets.JwtSecret.Name;
     }
 }

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AirflowAspire.Contracts;
 
 namespace AirflowAspire.Verifier.Airflow;
 
@@ -13,7 +14,6 @@ namespace AirflowAspire.Verifier.Airflow;
 /// </summary>
 public sealed class AirflowClient(HttpClient http)
 {
-    private static readonly string[] HealthComponents = ["metadatabase", "scheduler", "dag_processor", "triggerer"];
     private AuthenticationHeaderValue? _token;
 
     /// <summary>Where the client sends its calls.</summary>
@@ -25,16 +25,12 @@ public sealed class AirflowClient(HttpClient http)
 
     /// <summary>
     /// <c>GET /api/v2/monitor/health</c> (no token needed): the status of each component the body reports
-    /// (<c>dag_processor</c> may be absent or null as a whole, which the schema allows).
+    /// (<c>dag_processor</c> may be absent or null as a whole, which the schema allows), read as the AppHost reads it.
     /// </summary>
-    public async Task<IReadOnlyList<ComponentHealth>> GetHealthAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<AirflowComponentHealth>> GetHealthAsync(CancellationToken ct)
     {
-        var body = await SendAsync<JsonElement>(HttpMethod.Get, "/api/v2/monitor/health", null, ct).ConfigureAwait(false);
-        return HealthComponents
-            .Where(name => body.TryGetProperty(name, out var component) && component.ValueKind == JsonValueKind.Object)
-            .Select(name => body.GetProperty(name).TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String
-                ? new ComponentHealth(name, status.GetString()) : new ComponentHealth(name, null))
-            .ToList();
+        var body = await SendAsync<JsonElement>(HttpMethod.Get, AirflowHealth.Path, null, ct).ConfigureAwait(false);
+        return AirflowHealth.Parse(body);
     }
 
     /// <summary><c>POST /auth/token</c> with the simple auth manager's user and password; later calls carry the token.</summary>

@@ -4,13 +4,11 @@ using System.Text.Json.Serialization;
 namespace AirflowAspire.Verifier.Airflow;
 
 // The parts of Airflow's REST API v2 responses the Verifier reads; names and types follow the
-// schemas of Airflow's OpenAPI document (VersionInfo, HealthInfoResponse, DAGResponse, ...).
+// schemas of Airflow's OpenAPI document (VersionInfo, DAGResponse, ...). HealthInfoResponse is read by the
+// AppHost too: AirflowAspire.Contracts.AirflowHealth.
 
 /// <summary><c>GET /api/v2/version</c>.</summary>
 public sealed record AirflowVersion(string Version, string? GitVersion);
-
-/// <summary>One component of <c>GET /api/v2/monitor/health</c>; its status is <c>healthy</c>, <c>unhealthy</c> or null when it never ran.</summary>
-public sealed record ComponentHealth(string Name, string? Status);
 
 /// <summary><c>GET /api/v2/dags/{dag_id}</c>.</summary>
 public sealed record Dag(string DagId, bool IsPaused, bool HasImportErrors, string? Fileloc, string? RelativeFileloc);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using AirflowAspire.Contracts;
 using StackExchange.Redis;
 
 namespace AirflowAspire.Verifier.Broker;
@@ -20,9 +21,6 @@ public sealed record CeleryResult(string TaskId, string Status, DateTimeOffset? 
 /// </summary>
 public sealed class CeleryBrokerInspector(IConnectionMultiplexer redis, int brokerDatabase, int resultDatabase)
 {
-    // Kombu stores priorities 3, 6 and 9 of queue q in lists named q\x06\x16{priority} beside q itself.
-    private static readonly string[] PrioritySuffixes = ["", "\x06\x163", "\x06\x166", "\x06\x169"];
-
     /// <summary><c>INFO server</c>: Dragonfly sets <c>dragonfly_version</c>; Redis, Valkey and Garnet do not.</summary>
     public async Task<BrokerIdentity> IdentifyAsync()
     {
@@ -103,9 +101,9 @@ public sealed class CeleryBrokerInspector(IConnectionMultiplexer redis, int brok
     {
         var db = redis.GetDatabase(brokerDatabase);
         long total = 0;
-        foreach (var suffix in PrioritySuffixes)
+        foreach (var list in KombuRedis.QueueLists(queue))
         {
-            total += await db.ListLengthAsync(queue + suffix).ConfigureAwait(false);
+            total += await db.ListLengthAsync(list).ConfigureAwait(false);
         }
         return total;
     }

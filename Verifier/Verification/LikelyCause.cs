@@ -1,32 +1,67 @@
+using AirflowAspire.Contracts;
+using AirflowAspire.Verifier.Airflow;
 using AirflowAspire.Verifier.Broker;
+using StackExchange.Redis;
 
 namespace AirflowAspire.Verifier.Verification;
 
 /// <summary>
-/// Names the likely cause of a failed run from the evidence the Verifier can read: the error Celery
-/// stored for the worker's task, and the task log. The patterns are the texts Airflow's own
-/// components produce for the misconfigurations users hit most (see the README's troubleshooting).
+/// Every likely cause the Verifier names under a failed check, in one place: what the failure usually means and where
+/// to look next. The evidence-based ones read the error Celery stored for the worker's task, the task log, or
+/// Airflow's error answer; their patterns are the texts Airflow's own components produce for the misconfigurations
+/// users hit most (see the README's troubleshooting).
 /// </summary>
-public static class LikelyCause
+/// <remarks>The resources and parameters a cause points at are named as the AppHost named them (<see cref="VerifierResources"/>).</remarks>
+/// <param name="options">The user the Verifier logs in as, and the names of the deployment's resources.</param>
+public sealed class LikelyCause(VerifierOptions options)
 {
-    /// <summary>
-    /// The cause of an error answer of Airflow's REST API, from its status: what the Verifier can tell from the outside,
-    /// and where to look next.
-    /// </summary>
-    public static string ForApiError(Airflow.AirflowApiException error) => (int)error.Status switch
-    {
-        401 => "the token was refused: missing or expired",
-        403 => "the token was refused: its signature ([api_auth] jwt_secret differs between the api-server that issued it "
-            + "and the one that checked it), or the user's role may not do this (Verifier:Username must be an admin)",
-        404 => $"Airflow does not know {error.Operation.Split(' ').Last()}",
-        502 or 503 or 504 => $"the api-server, or a proxy in front of it, is unavailable ({(int)error.Status}) for {error.Operation}: "
-            + "see the airflow-api resource's state and log",
-        >= 500 => $"the api-server failed while answering {error.Operation} ({(int)error.Status}): its traceback is in the airflow-api resource's log",
-        _ => $"Airflow refused {error.Operation}: {error.Detail}",
-    };
+    /// <summary>A fault of the Verifier itself: nothing of Airflow or the broker explains it.</summary>
+    public const string VerifierFault = "a fault of the Verifier itself: please report it with this line and the Verifier's log";
 
-    /// <summary>The cause of a failed run, or null when the evidence names none.</summary>
-    public static string? ForFailedRun(IEnumerable<CeleryResult> celeryFailures, IReadOnlyList<string> taskLog)
+    private VerifierResources Resources => options.Resources;
+
+    /// <summary><c>api-reachable</c>: nothing answers at the api-server's address.</summary>
+    public string ApiUnreachable => $"the api-server is not running or not at this address: see the {Resources.ApiServer} resource's log";
+
+    /// <summary><c>components-healthy</c>: the api-server stopped answering while the Verifier waited for the components.</summary>
+    public string ApiStoppedAnswering => $"the api-server stopped answering: see the {Resources.ApiServer} resource's log";
+
+    /// <summary><c>components-healthy</c>: the components Airflow does not report healthy, the first one explained.</summary>
+    public string ComponentsUnhealthy(IReadOnlyList<string> components)
+        => $"{string.Join(" and ", components)} not healthy: " + (components[0] == AirflowHealth.Metadatabase
+            ? $"the api-server cannot use the metadata database ([database] sql_alchemy_conn): see {Resources.Migration} and {Resources.ApiServer}"
+            : $"not heartbeating, see {ResourceOf(components[0])}'s log");
+
+    /// <summary><c>token</c>: the simple auth manager refused the Verifier's user.</summary>
+    public string TokenRefused(AirflowApiException error)
+        => error.Status == System.Net.HttpStatusCode.Unauthorized
+            ? $"the api-server does not accept {options.Username}'s password: it reads it from [core] simple_auth_manager_passwords_file "
+              + $"when it starts, which the AppHost writes from the {Resources.AdminPasswordParameter} parameter; restart {Resources.ApiServer} after changing it"
+            : "the simple auth manager refused the request";
+
+    /// <summary><c>dag-parsed</c>: the DAG's own file has an import error.</summary>
+    public string DagDoesNotImport(ImportError error) => $"the DAG file does not import; Airflow's error: {error.StackTrace?.Trim()}";
+
+    /// <summary><c>dag-parsed</c>: the DAG never appeared; the import errors of other files may say why.</summary>
+    public string DagNeverParsed(IReadOnlyList<ImportError> importErrors)
+    {
+        var others = importErrors.Count == 0 ? "" : $" Import errors in other files: {string.Join("; ", importErrors.Select(e => $"{e.Filename}: {LastLine(e.StackTrace)}"))}";
+        return $"no file in the DAGs folder ([core] dags_folder) defines it, or the dag-processor is not parsing (see {ResourceOf(AirflowHealth.DagProcessor)}'s log).{others}";
+    }
+
+    /// <summary><c>dag-unpaused</c>: Airflow answered the unpause with the DAG still paused.</summary>
+    public string DagKeptPaused => "Airflow kept the DAG paused: runs of a paused DAG stay queued forever";
+
+    /// <summary><c>run-finished</c>: what a run that did not end in time was stuck on.</summary>
+    public string RunNotFinished(DagRun run, IReadOnlyList<TaskInstance> tasks)
+        => run.State == "queued"
+            ? $"the run was never started: the DAG is paused, or the scheduler is not running (see {ResourceOf(AirflowHealth.Scheduler)}'s log)"
+            : tasks.Any(t => t.State == "queued")
+                ? $"a task stayed queued: no Celery worker picked it up (workers {Workers} down, on other queues, or on another broker)"
+                : $"the run did not finish in time: see the task log and the logs of {Workers}";
+
+    /// <summary><c>run-succeeded</c>: the cause of a failed run, from Celery's error and the task log; null when the evidence names none.</summary>
+    public string? ForFailedRun(IEnumerable<CeleryResult> celeryFailures, IReadOnlyList<string> taskLog)
     {
         foreach (var failure in celeryFailures)
         {
@@ -35,7 +70,7 @@ public static class LikelyCause
             {
                 return "the Task Execution API rejected the task's token (\"Signature verification failed\"): the scheduler signs task tokens "
                     + "and the api-server checks them with [api_auth] jwt_secret, which differs between them. Set AIRFLOW__API_AUTH__JWT_SECRET "
-                    + $"to one value for every process (the AppHost's airflow-jwt-secret parameter does). Celery's error: {error}";
+                    + $"to one value for every process (the AppHost's {Resources.JwtSecretParameter} parameter does). Celery's error: {error}";
             }
             if (error.Contains("Signature has expired", StringComparison.OrdinalIgnoreCase))
             {
@@ -55,4 +90,68 @@ public static class LikelyCause
             ? $"the task failed; the end of its log: {string.Join(" | ", taskLog.TakeLast(5))}"
             : null;
     }
+
+    /// <summary><c>tasks-on-worker-queues</c>: a task went to a queue no worker consumes.</summary>
+    public string TaskOnAQueueNoWorkerConsumes => "a task's queue no worker consumes stays queued: add the queue to Airflow:Queues";
+
+    /// <summary><c>tasks-ran-on-a-host</c>: a task instance records no host.</summary>
+    public string TaskNeverStarted => $"no worker started the task: it never reached the Task Execution API (see the logs of {Workers})";
+
+    /// <summary><c>task-log-has-output</c>: the expected line is not in the task log.</summary>
+    public string OutputMissing => "the task did not print it, or the log is unreadable (a worker's log server unreachable: [logging] worker_log_server_port)";
+
+    /// <summary><c>celery-result-in-backend</c>: the broker stopped answering while the results were read.</summary>
+    public string BrokerStoppedAnswering => $"the broker stopped answering: see the {Resources.Broker} resource";
+
+    /// <summary><c>celery-result-in-backend</c>: fewer successful results than tasks.</summary>
+    public string CeleryResultsMissing => "the tasks did not go through Celery with this result backend ([celery] result_backend)";
+
+    /// <summary><c>broker-queue-drained:{queue}</c>: messages wait in a queue the tasks went to.</summary>
+    public string QueueNotDrained => "messages nobody consumes: no worker on this queue, or workers on another broker";
+
+    /// <summary><c>broker-is-dragonfly</c>: the broker answers, but is another server.</summary>
+    public string NotDragonfly => "the broker is not Dragonfly: Dragonfly:Executable or the connection string points at another server";
+
+    /// <summary><c>broker-is-dragonfly</c>: the broker does not answer.</summary>
+    public string BrokerDoesNotAnswer => $"the broker does not answer: see the {Resources.Broker} resource";
+
+    /// <summary>
+    /// The cause of an error answer of Airflow's REST API, from its status: what the Verifier can tell from the outside,
+    /// and where to look next.
+    /// </summary>
+    public string ForApiError(AirflowApiException error) => (int)error.Status switch
+    {
+        401 => "the token was refused: missing or expired",
+        403 => "the token was refused: its signature ([api_auth] jwt_secret differs between the api-server that issued it "
+            + "and the one that checked it), or the user's role may not do this (Verifier:Username must be an admin)",
+        404 => $"Airflow does not know {error.Operation.Split(' ').Last()}",
+        502 or 503 or 504 => $"the api-server, or a proxy in front of it, is unavailable ({(int)error.Status}) for {error.Operation}: "
+            + $"see the {Resources.ApiServer} resource's state and log",
+        >= 500 => $"the api-server failed while answering {error.Operation} ({(int)error.Status}): its traceback is in the {Resources.ApiServer} resource's log",
+        _ => $"Airflow refused {error.Operation}: {error.Detail}",
+    };
+
+    /// <summary><c>{step}-step</c>: the cause of an exception a step did not turn into a check itself.</summary>
+    public string ForStepFailure(Exception exception) => exception switch
+    {
+        AirflowApiException api => ForApiError(api),
+        TimeoutException or RedisException => $"the broker refused or stopped answering: see the {Resources.Broker} resource",
+        System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException
+            => "the api-server answered with a body Airflow does not send: is Verifier:AirflowUrl an Airflow 3 api-server?",
+        _ => $"the api-server stopped answering or timed out: see the {Resources.ApiServer} resource's log",
+    };
+
+    /// <summary>The workers, as a list for a sentence.</summary>
+    private string Workers => Resources.WorkerList is { Count: > 0 } workers ? string.Join(", ", workers) : "the Celery workers";
+
+    /// <summary>The resource that runs a component of Airflow's health body; its kind of process when the AppHost named none.</summary>
+    private string ResourceOf(string component) => component switch
+    {
+        AirflowHealth.Scheduler => Resources.Scheduler,
+        AirflowHealth.DagProcessor => Resources.DagProcessor,
+        AirflowHealth.Triggerer => Resources.Triggerer,
+        _ => "",
+    } is { Length: > 0 } name ? $"the {name} resource" : $"the {component.Replace('_', '-')} process";
+
+    private static string LastLine(string? text) => text?.Trim().Split('\n').LastOrDefault()?.Trim() ?? "";
 }

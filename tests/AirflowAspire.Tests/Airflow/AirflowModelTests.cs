@@ -209,7 +209,8 @@ public sealed class AirflowModelTests
 
         Assert.Equal("http://airflow-api", env["Verifier__AirflowUrl"]);
         Assert.Equal(apiUrl, env["services__airflow-api__http__0"]);
-        Assert.Equal($"localhost:16379,password={DragonflyPassword}", env["ConnectionStrings__dragonfly"]);
+        Assert.Equal($"localhost:16379,password={DragonflyPassword}", env["ConnectionStrings__broker"]);
+        Assert.False(env.ContainsKey("ConnectionStrings__dragonfly"));
         Assert.Equal("admin", env["Verifier__Username"]);
         Assert.Equal("Adm1nPasswordForTests", env["Verifier__Password"]);
         Assert.Equal("default,etl", env["Verifier__Queues"]);
@@ -219,6 +220,47 @@ public sealed class AirflowModelTests
         Assert.Contains(app.Resource<AirflowResource>("airflow").Annotations.OfType<ResourceCommandAnnotation>(),
             c => c.Name == VerifierBuilderExtensions.VerifyCommand && c.DisplayName == "Verify");
         Assert.DoesNotContain(api.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == VerifierBuilderExtensions.VerifyCommand);
+    }
+
+    [Fact]
+    public async Task Verifier_gets_the_DAG_the_Celery_URLs_Airflow_gets_and_the_names_its_messages_point_at()
+    {
+        var app = await BuildAsync();
+        var verifier = app.Resource<ProjectResource>("verifier");
+
+        var env = await app.EnvironmentAsync(verifier);
+        var worker = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-worker-1"));
+
+        Assert.Equal((VerificationDag.Id, VerificationDag.ExpectedOutput), (env["Verifier__DagId"], env["Verifier__ExpectedOutput"]));
+        // The same URLs as every Airflow process, password included: the Verifier inspects the databases Celery uses.
+        Assert.Equal($"redis://:{DragonflyPassword}@localhost:16379/0", env["Verifier__BrokerUrl"]);
+        Assert.Equal(worker["AIRFLOW__CELERY__BROKER_URL"], env["Verifier__BrokerUrl"]);
+        Assert.Equal(worker["AIRFLOW__CELERY__RESULT_BACKEND"], env["Verifier__ResultBackendUrl"]);
+        Assert.EndsWith("/1", env["Verifier__ResultBackendUrl"]);
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["Verifier__Resources__Migration"] = "airflow-migrate",
+            ["Verifier__Resources__ApiServer"] = "airflow-api",
+            ["Verifier__Resources__Scheduler"] = "airflow-scheduler",
+            ["Verifier__Resources__DagProcessor"] = "airflow-dag-processor",
+            ["Verifier__Resources__Triggerer"] = "airflow-triggerer",
+            ["Verifier__Resources__Workers"] = "airflow-worker-1",
+            ["Verifier__Resources__Broker"] = "dragonfly",
+            ["Verifier__Resources__AdminPasswordParameter"] = "airflow-admin-password",
+            ["Verifier__Resources__JwtSecretParameter"] = "airflow-jwt-secret",
+        }, env.Where(e => e.Key.StartsWith("Verifier__Resources__", StringComparison.Ordinal)).ToDictionary());
+    }
+
+    [Fact]
+    public async Task Verifier_is_told_every_worker_and_that_there_is_no_triggerer()
+    {
+        var app = await BuildAsync("--Airflow:Workers=3", "--Airflow:Triggerer=false");
+
+        var env = await app.EnvironmentAsync(app.Resource<ProjectResource>("verifier"));
+
+        Assert.Equal("airflow-worker-1,airflow-worker-2,airflow-worker-3", env["Verifier__Resources__Workers"]);
+        Assert.Equal("", env["Verifier__Resources__Triggerer"]);
+        Assert.Equal("airflow-scheduler", env["Verifier__Resources__Scheduler"]);
     }
 
     [Fact]

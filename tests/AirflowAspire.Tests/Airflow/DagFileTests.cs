@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AirflowAspire.AppHost.Airflow;
 using AirflowAspire.Tests.Fixtures;
 
 namespace AirflowAspire.Tests.Airflow;
@@ -33,9 +34,18 @@ public sealed class DagFileTests
         Assert.Contains("from airflow.sdk import DAG", source);
         Assert.Contains("from airflow.providers.standard.operators.python import PythonOperator", source);
         Assert.DoesNotContain("airflow.operators.python", source);
-        Assert.Contains("dag_id=\"hello_dragonfly\"", source);
         Assert.Contains("schedule=None", source);
         Assert.Contains("task_id=\"first_task\"", source);
-        Assert.Contains("Hello from a Celery worker via Dragonfly!", source);
+    }
+
+    [Fact]
+    public void Is_the_DAG_and_prints_the_line_the_AppHost_tells_the_Verifier_to_expect()
+    {
+        var source = File.ReadAllText(Dag);
+
+        Assert.Contains($"dag_id=\"{VerificationDag.Id}\"", source);
+        Assert.Contains($"print(\"{VerificationDag.ExpectedOutput}\")", source);
+        // Before Airflow knows the DAG, the Verifier finds its file's import error by the file's name.
+        Assert.Equal(VerificationDag.Id, Path.GetFileNameWithoutExtension(Dag));
     }
 }

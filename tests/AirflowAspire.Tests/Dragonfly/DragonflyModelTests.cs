@@ -156,7 +156,7 @@ public sealed class DragonflyModelTests
 
         var environment = await app.EnvironmentAsync(verifier);
 
-        Assert.Equal($"localhost:16379,password={Password}", environment["ConnectionStrings__dragonfly"]);
+        Assert.Equal($"localhost:16379,password={Password}", environment["ConnectionStrings__broker"]);
         Assert.Contains(verifier.Annotations.OfType<WaitAnnotation>(), w => w.Resource == dragonfly && w.WaitType == WaitType.WaitUntilHealthy);
     }
 }

@@ -9,10 +9,66 @@ namespace AirflowAspire.Tests.Verifier;
 /// <summary>
 /// The Verifier as a process, as the AppHost starts it: it ends within a second of its verdict even when its OTLP
 /// endpoint accepts connections and never answers (what an AppHost under DistributedApplicationTestingBuilder hands it),
-/// and it always replaces the previous report with its own.
+/// and it always replaces the previous report with its own; it reads its broker from the connection string and the
+/// Celery URLs the AppHost passes, never writes their password, and exits 2 when it lacks them.
 /// </summary>
 public sealed class VerifierProcessTests
 {
+    private static ProcessStartInfo Verifier(IDictionary<string, string?> environment)
+    {
+        var start = new ProcessStartInfo("dotnet", [AppHostModel.VerifierDll])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+        return start;
+    }
+
+    /// <summary>Runs the Verifier to its end (bounded) and returns its exit code and every line it wrote.</summary>
+    private static async Task<(int ExitCode, List<string> Output)> RunAsync(ProcessStartInfo start)
+    {
+        using var process = Process.Start(start)!;
+        var output = new List<string>();
+        process.OutputDataReceived += (_, e) => { if (e.Data is { } line) { lock (output) { output.Add(line); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) { lock (output) { output.Add(line); } } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        bound.CancelAfter(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(bound.Token);
+        return (process.ExitCode, output);
+    }
+
+    [Fact]
+    public async Task Started_without_a_broker_connection_string_it_exits_2_naming_the_one_the_AppHost_passes()
+    {
+        var (exitCode, output) = await RunAsync(Verifier(new Dictionary<string, string?> { ["Verifier__Password"] = "not-used" }));
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains(output, line => line.Contains("ConnectionStrings__broker", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_broker_URL_that_is_not_one_exits_2_without_writing_its_password()
+    {
+        // ConnectionStrings__dragonfly: what an AppHost passed before the connection was called broker.
+        var (exitCode, output) = await RunAsync(Verifier(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__dragonfly"] = $"127.0.0.1:{GarnetServer.FreePort()},password=BrokerPassw0rdNeverLogged",
+            ["Verifier__Password"] = "not-used",
+            ["Verifier__BrokerUrl"] = "redis://:BrokerPassw0rdNeverLogged@127.0.0.1:6379/zero",
+        }));
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains(output, line => line.Contains("Verifier:BrokerUrl", StringComparison.Ordinal));
+        Assert.Contains(output, line => line.Contains("redis://***@127.0.0.1:6379/zero", StringComparison.Ordinal));
+        Assert.DoesNotContain(output, line => line.Contains("BrokerPassw0rdNeverLogged", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task The_process_ends_within_a_second_of_its_verdict_and_writes_its_report_even_when_telemetry_hangs()
     {
@@ -34,28 +90,34 @@ public sealed class VerifierProcessTests
         var report = Path.Combine(Path.GetTempPath(), $"verifier-report-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(report, """{"verdict": "passed", "stale": true}""", ct);
 
-        var start = new ProcessStartInfo("dotnet", [AppHostModel.VerifierDll])
+        // As the AppHost starts it: the connection string 'broker' and the Celery URLs, each with the broker's password.
+        var start = Verifier(new Dictionary<string, string?>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment =
-            {
-                ["ConnectionStrings__dragonfly"] = $"127.0.0.1:{broker.Port},password={broker.Password}",
-                ["Verifier__Password"] = "not-used",
-                ["Verifier__AirflowUrl"] = $"http://127.0.0.1:{closedPort}",
-                ["Verifier__ReportPath"] = report,
-                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{((IPEndPoint)silentOtlp.LocalEndpoint).Port}",
-                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
-            },
-        };
+            ["ConnectionStrings__broker"] = $"127.0.0.1:{broker.Port},password={broker.Password}",
+            ["Verifier__BrokerUrl"] = $"redis://:{broker.Password}@127.0.0.1:{broker.Port}/0",
+            ["Verifier__ResultBackendUrl"] = $"redis://:{broker.Password}@127.0.0.1:{broker.Port}/1",
+            ["Verifier__Password"] = "not-used",
+            ["Verifier__AirflowUrl"] = $"http://127.0.0.1:{closedPort}",
+            ["Verifier__ReportPath"] = report,
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{((IPEndPoint)silentOtlp.LocalEndpoint).Port}",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
+        });
         using var process = Process.Start(start)!;
         var clock = Stopwatch.StartNew();
         TimeSpan? verdictAt = null;
+        var output = new List<string>();
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data?.Contains("NOT VERIFIED", StringComparison.Ordinal) == true)
             {
                 verdictAt ??= clock.Elapsed;
+            }
+            if (e.Data is { } line)
+            {
+                lock (output)
+                {
+                    output.Add(line);
+                }
             }
         };
         process.BeginOutputReadLine();
@@ -71,6 +133,10 @@ public sealed class VerifierProcessTests
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(report, ct));
         Assert.Equal("failed", json.RootElement.GetProperty("verdict").GetString());
         Assert.False(json.RootElement.TryGetProperty("stale", out _));
+        // It reached the broker through the connection string (INFO answered: Garnet), and wrote its URLs masked.
+        Assert.StartsWith("Garnet", json.RootElement.GetProperty("broker").GetString());
+        Assert.Contains(output, line => line.Contains($"redis://:***@127.0.0.1:{broker.Port}/1", StringComparison.Ordinal));
+        Assert.DoesNotContain(output, line => line.Contains(broker.Password, StringComparison.Ordinal));
         File.Delete(report);
     }
 }

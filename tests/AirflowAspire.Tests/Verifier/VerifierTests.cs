@@ -180,6 +180,75 @@ public sealed class VerifierTests : IAsyncLifetime
         Assert.Equal("failed", json.RootElement.GetProperty("verdict").GetString());
     }
 
+    // The names of an AppHost that calls everything otherwise: no cause may point at the default names.
+    private static readonly VerifierResources Renamed = new()
+    {
+        Migration = "db-init", ApiServer = "web", Scheduler = "sched", DagProcessor = "parser", Triggerer = "",
+        Workers = "celery-a, celery-b", Broker = "queue-server", AdminPasswordParameter = "web-password", JwtSecretParameter = "task-token-key",
+    };
+
+    private static readonly string[] DefaultNames = ["airflow-migrate", "airflow-api", "airflow-scheduler", "airflow-dag-processor",
+        "airflow-triggerer", "airflow-worker-1", "dragonfly resource", "airflow-admin-password", "airflow-jwt-secret"];
+
+    private static VerifierOptions RenamedOptions(string password = FakeAirflow.Password) => new()
+    {
+        Password = password, Resources = Renamed,
+        PollInterval = TimeSpan.FromMilliseconds(5), HealthTimeout = TimeSpan.FromSeconds(1), DagTimeout = TimeSpan.FromSeconds(1), RunTimeout = TimeSpan.FromSeconds(1),
+    };
+
+    private static void AssertNoDefaultName(VerificationReport report)
+        => Assert.All(report.Checks.Where(c => c.Cause is not null), c => Assert.All(DefaultNames, name =>
+            Assert.True(!c.Cause!.Contains(name, StringComparison.Ordinal), $"{c.Name}'s cause names {name}: {c.Cause}")));
+
+    [Theory]
+    [MemberData(nameof(EveryOperationFailing))]
+    public async Task Causes_name_the_resources_as_the_AppHost_named_them(string operation, int status)
+    {
+        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { Faults = { [operation] = status } }, RenamedOptions());
+
+        Assert.Contains(report.Checks, c => !c.Passed && c.Name != "broker-is-dragonfly");
+        AssertNoDefaultName(report);
+    }
+
+    [Fact]
+    public async Task Each_cause_points_at_the_resource_or_parameter_the_AppHost_named()
+    {
+        var scheduler = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { SchedulerUnhealthy = true }, RenamedOptions());
+        var password = await VerifyAsync(Fake(), RenamedOptions(password: "not-the-password"));
+        var jwt = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { WorkerError = ("ServerResponseError", "Invalid auth token: Signature verification failed") }, RenamedOptions());
+        var stuck = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { NoWorker = true }, RenamedOptions());
+        var apiDown = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { GoesDownAfterTrigger = true }, RenamedOptions());
+
+        Assert.Contains("see the sched resource's log", Single(scheduler, "components-healthy").Cause);
+        Assert.Contains("from the web-password parameter; restart web", Single(password, "token").Cause);
+        Assert.Contains("the AppHost's task-token-key parameter", Single(jwt, "run-succeeded").Cause);
+        Assert.Contains("workers celery-a, celery-b down", Single(stuck, "run-finished").Cause);
+        Assert.Contains("see the web resource's log", Single(apiDown, "run-step").Cause);
+        await using var down = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{GarnetServer.FreePort()},allowAdmin=true,abortConnect=false,connectTimeout=200,syncTimeout=500,asyncTimeout=500");
+        var brokerDown = await new AirflowVerification(Client(Fake()), new CeleryBrokerInspector(down, 0, 1), RenamedOptions(), NullLogger.Instance)
+            .RunAsync(TestContext.Current.CancellationToken);
+        Assert.Contains("see the queue-server resource", Single(brokerDown, "celery-result-in-backend").Cause);
+        Assert.Contains("see the queue-server resource", Single(brokerDown, "broker-is-dragonfly").Cause);
+        foreach (var report in new[] { scheduler, password, jwt, stuck, apiDown, brokerDown })
+        {
+            AssertNoDefaultName(report);
+        }
+    }
+
+    [Fact]
+    public async Task A_process_the_AppHost_named_none_is_named_by_its_kind()
+    {
+        var options = new VerifierOptions
+        {
+            Password = FakeAirflow.Password, Resources = new VerifierResources { Scheduler = "" },
+            PollInterval = TimeSpan.FromMilliseconds(5), HealthTimeout = TimeSpan.FromSeconds(1),
+        };
+
+        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { SchedulerUnhealthy = true }, options);
+
+        Assert.EndsWith("not heartbeating, see the scheduler process's log", Single(report, "components-healthy").Cause);
+    }
+
     [Fact]
     public async Task A_wrong_password_fails_the_token_check_and_names_the_passwords_file()
     {
@@ -320,6 +389,18 @@ public sealed class VerifierTests : IAsyncLifetime
         Assert.Equal("Dragonfly df-v1.40.1", dragonfly.Description);
         Assert.False(redis.IsDragonfly);
         Assert.Equal("Redis 7.0.15", redis.Description);
+    }
+
+    [Fact]
+    public async Task A_message_waiting_at_any_priority_counts_as_waiting_in_its_queue()
+    {
+        // Kombu's lists of queue "default": the queue itself and "default\x06\x16{3,6,9}" (kombu/transport/redis.py _q_for_pri).
+        var db = _redis.GetDatabase(0);
+        await db.ListLeftPushAsync("default", "priority 0");
+        await db.ListLeftPushAsync("default\u0006\u00166", "priority 6");
+        await db.ListLeftPushAsync("default\u0006\u00169", "priority 9");
+
+        Assert.Equal(3, await new CeleryBrokerInspector(_redis, 0, 1).QueueLengthAsync("default"));
     }
 
     [Fact]
