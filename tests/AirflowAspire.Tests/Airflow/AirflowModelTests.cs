@@ -14,7 +14,7 @@ public sealed class AirflowModelTests
     private static readonly string[] Processes =
         ["airflow-migrate", "airflow-api", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer", "airflow-worker-1", "airflow-flower"];
 
-    private static async Task<DistributedApplication> BuildAsync(params string[] args)
+    private static async Task<AppHostModel.App> BuildAsync(params string[] args)
     {
         var app = await AppHostModel.BuildAsync([$"--Parameters:dragonfly-password={DragonflyPassword}", .. args]);
         app.Resource<DragonflyResource>("dragonfly").AllocateEndpoint("tcp", 16379, targetPort: 6379);
@@ -25,7 +25,7 @@ public sealed class AirflowModelTests
     [Fact]
     public async Task Every_process_runs_the_environments_airflow_with_its_own_arguments()
     {
-        var app = await BuildAsync();
+        await using var app = await BuildAsync();
         var root = Path.GetFullPath(Path.Combine(AppHostModel.AppHostDirectory, ".."));
         var airflow = Path.Combine(root, ".airflow", "venv-airflow3.0.3-py3.12", "bin", "airflow");
 
@@ -48,7 +48,7 @@ public sealed class AirflowModelTests
     [Fact]
     public async Task Shared_configuration_resolves_to_the_same_values_in_every_process()
     {
-        var app = await BuildAsync();
+        await using var app = await BuildAsync();
         var root = Path.GetFullPath(Path.Combine(AppHostModel.AppHostDirectory, ".."));
         var apiUrl = await app.Resource<AirflowProcessResource>("airflow-api").GetEndpoint("http").Property(EndpointProperty.Url).GetValueAsync(TestContext.Current.CancellationToken);
 
@@ -90,7 +90,7 @@ public sealed class AirflowModelTests
     [Fact]
     public async Task Secrets_are_secret_parameters_and_never_on_a_command_line()
     {
-        var app = await BuildAsync();
+        await using var app = await BuildAsync();
         var parameters = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ParameterResource>().ToDictionary(p => p.Name);
         var secrets = new List<string>();
         foreach (var name in new[] { "airflow-admin-password", "airflow-jwt-secret", "airflow-secret-key", "airflow-fernet-key", "dragonfly-password" })
@@ -109,7 +109,7 @@ public sealed class AirflowModelTests
     [Fact]
     public async Task Ports_are_allocated_per_process_and_passed_as_Airflow_expects()
     {
-        var app = await BuildAsync("--Airflow:Workers=2");
+        await using var app = await BuildAsync("--Airflow:Workers=2");
         var scheduler = app.Resource<AirflowProcessResource>("airflow-scheduler");
         var schedulerEnv = await app.EnvironmentAsync(scheduler);
         var worker1 = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-worker-1"));
@@ -129,7 +129,7 @@ public sealed class AirflowModelTests
     [Fact]
     public async Task Start_order_environment_then_migration_then_processes_and_workers_after_the_api_server()
     {
-        var app = await BuildAsync();
+        await using var app = await BuildAsync();
         var dragonfly = app.Resource<DragonflyResource>("dragonfly");
         var environment = app.Resource<PythonEnvironmentResource>("airflow-env");
         var migrate = app.Resource<AirflowProcessResource>("airflow-migrate");
@@ -152,7 +152,7 @@ public sealed class AirflowModelTests
     [Fact]
     public async Task Health_checks_and_dashboard_links()
     {
-        var app = await BuildAsync();
+        await using var app = await BuildAsync();
 
         Assert.Equal("airflow-api_monitor_health", app.Resource<AirflowProcessResource>("airflow-api").Annotations.OfType<HealthCheckAnnotation>().Single().Key);
         Assert.Single(app.Resource<AirflowProcessResource>("airflow-scheduler").Annotations.OfType<HealthCheckAnnotation>());
@@ -168,7 +168,7 @@ public sealed class AirflowModelTests
     public async Task Admin_password_is_written_to_the_passwords_file_before_the_api_server_starts()
     {
         using var home = new TemporaryFolder();
-        var app = await BuildAsync($"--Airflow:Home={home.Path}/home", "--Parameters:airflow-admin-password=Adm1nPasswordForTests");
+        await using var app = await BuildAsync($"--Airflow:Home={home.Path}/home", "--Parameters:airflow-admin-password=Adm1nPasswordForTests");
         var api = app.Resource<AirflowProcessResource>("airflow-api");
         // Aspire's own handler of this event waits for the api-server's dependencies, which never run here.
         foreach (var wait in api.Annotations.OfType<WaitAnnotation>().ToList())
@@ -189,7 +189,7 @@ public sealed class AirflowModelTests
     {
         using var folder = new TemporaryFolder();
         Directory.CreateDirectory(Path.Combine(folder.Path, "dags"));
-        var app = await BuildAsync($"--Airflow:Home={folder.Path}/home", $"--Airflow:DagsFolder={folder.Path}/dags");
+        await using var app = await BuildAsync($"--Airflow:Home={folder.Path}/home", $"--Airflow:DagsFolder={folder.Path}/dags");
 
         var worker = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-worker-1"));
         Assert.Equal(Path.Combine(folder.Path, "home"), worker["AIRFLOW_HOME"]);
@@ -200,7 +200,7 @@ public sealed class AirflowModelTests
     [Fact]
     public async Task Verifier_finds_the_api_server_and_the_broker_by_reference_and_gets_the_password_as_an_environment_variable()
     {
-        var app = await BuildAsync("--Parameters:airflow-admin-password=Adm1nPasswordForTests", "--Airflow:Queues=default,etl");
+        await using var app = await BuildAsync("--Parameters:airflow-admin-password=Adm1nPasswordForTests", "--Airflow:Queues=default,etl");
         var verifier = app.Resource<ProjectResource>("verifier");
         var api = app.Resource<AirflowProcessResource>("airflow-api");
         var apiUrl = await api.GetEndpoint("http").Property(EndpointProperty.Url).GetValueAsync(TestContext.Current.CancellationToken);
@@ -225,7 +225,7 @@ public sealed class AirflowModelTests
     [Fact]
     public async Task Verifier_gets_the_DAG_the_Celery_URLs_Airflow_gets_and_the_names_its_messages_point_at()
     {
-        var app = await BuildAsync();
+        await using var app = await BuildAsync();
         var verifier = app.Resource<ProjectResource>("verifier");
 
         var env = await app.EnvironmentAsync(verifier);
@@ -254,7 +254,7 @@ public sealed class AirflowModelTests
     [Fact]
     public async Task Verifier_is_told_every_worker_and_that_there_is_no_triggerer()
     {
-        var app = await BuildAsync("--Airflow:Workers=3", "--Airflow:Triggerer=false");
+        await using var app = await BuildAsync("--Airflow:Workers=3", "--Airflow:Triggerer=false");
 
         var env = await app.EnvironmentAsync(app.Resource<ProjectResource>("verifier"));
 
@@ -268,7 +268,7 @@ public sealed class AirflowModelTests
     {
         // `dotnet run --project AppHost` runs the AppHost in AppHost/, but users type paths from the top.
         var root = Path.GetFullPath(Path.Combine(AppHostModel.AppHostDirectory, ".."));
-        var app = await BuildAsync("--Airflow:DagsFolder=airflow/dags", "--Airflow:Home=.airflow/other-home");
+        await using var app = await BuildAsync("--Airflow:DagsFolder=airflow/dags", "--Airflow:Home=.airflow/other-home");
 
         var worker = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-worker-1"));
 
@@ -279,7 +279,7 @@ public sealed class AirflowModelTests
     [Fact]
     public async Task Triggerer_setting_off_leaves_it_out()
     {
-        var app = await BuildAsync("--Airflow:Triggerer=false");
+        await using var app = await BuildAsync("--Airflow:Triggerer=false");
 
         Assert.DoesNotContain(app.Services.GetRequiredService<DistributedApplicationModel>().Resources, r => r.Name == "airflow-triggerer");
     }
@@ -287,7 +287,7 @@ public sealed class AirflowModelTests
     [Fact]
     public async Task Postgres_setting_adds_a_database_container_and_the_postgres_extra()
     {
-        var app = await BuildAsync("--Airflow:Database=postgres");
+        await using var app = await BuildAsync("--Airflow:Database=postgres");
         var model = app.Services.GetRequiredService<DistributedApplicationModel>();
         model.Resources.OfType<PostgresServerResource>().Single().AllocateEndpoint("tcp", 15432, targetPort: 5432);
 
@@ -302,7 +302,7 @@ public sealed class AirflowModelTests
     [Fact]
     public async Task Environment_step_installs_the_pinned_requirement_with_Airflows_constraints()
     {
-        var app = await BuildAsync();
+        await using var app = await BuildAsync();
         var install = (await app.ArgumentsAsync(app.Resource<PythonEnvironmentResource>("airflow-env"))).ToList();
 
         Assert.Contains("--requirement", install);
@@ -316,7 +316,7 @@ public sealed class AirflowModelTests
     {
         var known = AirflowReference.ConfigKeys("3.0");
         Assert.Contains(("celery", "broker_url"), known); // the reader sees provider.yaml's nested sections
-        var app = await BuildAsync("--Airflow:Workers=2", $"--{OtlpHttpSetting}=http://localhost:19080");
+        await using var app = await BuildAsync("--Airflow:Workers=2", $"--{OtlpHttpSetting}=http://localhost:19080");
 
         var unknown = new SortedSet<string>();
         foreach (var process in app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<AirflowProcessResource>())
@@ -336,7 +336,7 @@ public sealed class AirflowModelTests
     [Fact]
     public async Task What_has_no_authentication_listens_on_loopback_and_the_api_server_reads_the_first_workers_log_port()
     {
-        var app = await BuildAsync("--Airflow:Workers=2");
+        await using var app = await BuildAsync("--Airflow:Workers=2");
 
         var scheduler = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-scheduler"));
         Assert.Equal("127.0.0.1", scheduler["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST"]);
@@ -356,7 +356,7 @@ public sealed class AirflowModelTests
     public async Task OpenTelemetry_goes_to_the_dashboards_OTLP_HTTP_endpoint_as_host_and_port()
     {
         // AppHost:OtlpApiKey is the key the dashboard demands, which `dotnet run` generates.
-        var app = await BuildAsync($"--{OtlpHttpSetting}=http://localhost:19080", "--AppHost:OtlpApiKey=the-dashboards-key");
+        await using var app = await BuildAsync($"--{OtlpHttpSetting}=http://localhost:19080", "--AppHost:OtlpApiKey=the-dashboards-key");
 
         var env = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-scheduler"));
 

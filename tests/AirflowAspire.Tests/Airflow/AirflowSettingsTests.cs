@@ -52,7 +52,7 @@ public sealed class AirflowSettingsTests
     [InlineData("3.0.6", "3.12")]
     public async Task A_3_0_release_from_3_0_2_on_is_installed_with_its_own_constraints(string version, string python)
     {
-        var app = await AppHostModel.BuildAsync($"--Airflow:Version={version}", $"--Airflow:PythonVersion={python}");
+        await using var app = await AppHostModel.BuildAsync($"--Airflow:Version={version}", $"--Airflow:PythonVersion={python}");
 
         var install = await app.ArgumentsAsync(app.Resource<AirflowAspire.AppHost.Python.PythonEnvironmentResource>("airflow-env"));
         Assert.Contains($"apache-airflow[celery]=={version}", install);
@@ -66,7 +66,7 @@ public sealed class AirflowSettingsTests
         Directory.CreateDirectory(Path.Combine(venv.Path, "bin"));
         File.WriteAllText(Path.Combine(venv.Path, "bin", "airflow"), "#!/bin/sh\necho 3.0.3\n");
 
-        var app = await AppHostModel.BuildAsync($"--Airflow:VirtualEnvironment={venv.Path}");
+        await using var app = await AppHostModel.BuildAsync($"--Airflow:VirtualEnvironment={venv.Path}");
         var environment = app.Resource<AirflowAspire.AppHost.Python.PythonEnvironmentResource>("airflow-env");
 
         Assert.Equal(Path.Combine(venv.Path, "bin", "airflow"), environment.Command);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using AirflowAspire.AppHost.Dragonfly;
 using AirflowAspire.Tests.Fixtures;
 using Aspire.Hosting.Eventing;
@@ -18,7 +19,7 @@ public sealed class DragonflyHealthCheckTests
     public async Task Health_check_is_healthy_when_the_password_is_right()
     {
         using var server = new GarnetServer(ServerPassword);
-        var app = await ModelPointingAt(server, password: ServerPassword);
+        await using var app = await ModelPointingAt(server, password: ServerPassword);
 
         var report = await CheckDragonflyAsync(app);
 
@@ -29,7 +30,7 @@ public sealed class DragonflyHealthCheckTests
     public async Task Health_check_is_unhealthy_when_the_password_is_wrong()
     {
         using var server = new GarnetServer(ServerPassword);
-        var app = await ModelPointingAt(server, password: "AnotherPassw0rdEntirely");
+        await using var app = await ModelPointingAt(server, password: "AnotherPassw0rdEntirely");
 
         var report = await CheckDragonflyAsync(app);
 
@@ -39,7 +40,7 @@ public sealed class DragonflyHealthCheckTests
     [Fact]
     public async Task Health_check_is_unhealthy_when_nothing_listens()
     {
-        var app = await AppHostModel.BuildAsync($"--Parameters:dragonfly-password={ServerPassword}", $"--Dragonfly:Executable={AppHostModel.DragonflyStandIn}");
+        await using var app = await AppHostModel.BuildAsync($"--Parameters:dragonfly-password={ServerPassword}", $"--Dragonfly:Executable={AppHostModel.DragonflyStandIn}");
         app.Resource<DragonflyExecutableResource>("dragonfly").AllocateEndpoint("tcp", GarnetServer.FreePort());
 
         var report = await CheckDragonflyAsync(app);
@@ -51,7 +52,7 @@ public sealed class DragonflyHealthCheckTests
     public async Task Celery_result_backend_url_selects_db_1_for_a_real_client()
     {
         using var server = new GarnetServer(ServerPassword);
-        var app = await ModelPointingAt(server, password: ServerPassword);
+        await using var app = await ModelPointingAt(server, password: ServerPassword);
         var url = new Uri(await app.Resource<DragonflyExecutableResource>("dragonfly").AsCeleryBroker().Url(1).ResolveAsync());
 
         // Read the URL as Kombu's Redis transport does: password from the user info, db from the path.
@@ -70,7 +71,7 @@ public sealed class DragonflyHealthCheckTests
         Assert.False(await client.GetDatabase(0).KeyExistsAsync(key), "db 0 (the broker) must not see the result backend's keys");
     }
 
-    private static async Task<DistributedApplication> ModelPointingAt(GarnetServer server, string password)
+    private static async Task<AppHostModel.App> ModelPointingAt(GarnetServer server, string password)
     {
         var app = await AppHostModel.BuildAsync($"--Parameters:dragonfly-password={password}", $"--Dragonfly:Executable={AppHostModel.DragonflyStandIn}");
         app.Resource<DragonflyExecutableResource>("dragonfly").AllocateEndpoint("tcp", server.Port);
@@ -78,7 +79,7 @@ public sealed class DragonflyHealthCheckTests
     }
 
     /// <summary>Runs the check as Aspire does: after it publishes the resource's connection string.</summary>
-    private static async Task<HealthReportEntry> CheckDragonflyAsync(DistributedApplication app)
+    private static async Task<HealthReportEntry> CheckDragonflyAsync(IHost app)
     {
         var dragonfly = app.Resource<DragonflyExecutableResource>("dragonfly");
         await app.Services.GetRequiredService<IDistributedApplicationEventing>()

@@ -14,7 +14,7 @@ public sealed class DragonflyModelTests
     [Fact]
     public async Task Container_uses_the_pinned_Dragonfly_image()
     {
-        var app = await AppHostModel.BuildAsync(PasswordArg);
+        await using var app = await AppHostModel.BuildAsync(PasswordArg);
         var dragonfly = app.Resource<DragonflyResource>("dragonfly");
 
         var image = dragonfly.Annotations.OfType<ContainerImageAnnotation>().Single();
@@ -26,7 +26,7 @@ public sealed class DragonflyModelTests
     [Fact]
     public async Task Container_gets_explicit_threads_matching_memory_no_snapshots_and_no_version_check()
     {
-        var app = await AppHostModel.BuildAsync(PasswordArg);
+        await using var app = await AppHostModel.BuildAsync(PasswordArg);
         var dragonfly = app.Resource<DragonflyResource>("dragonfly");
 
         var args = await app.ArgumentsAsync(dragonfly);
@@ -38,7 +38,7 @@ public sealed class DragonflyModelTests
     [Fact]
     public async Task Password_reaches_Dragonfly_only_as_DFLY_requirepass_and_no_other_DFLY_variable_is_set()
     {
-        var app = await AppHostModel.BuildAsync(PasswordArg);
+        await using var app = await AppHostModel.BuildAsync(PasswordArg);
         var dragonfly = app.Resource<DragonflyResource>("dragonfly");
 
         var environment = await app.EnvironmentAsync(dragonfly);
@@ -53,7 +53,7 @@ public sealed class DragonflyModelTests
     [Fact]
     public async Task Generated_password_is_a_secret_parameter_without_characters_that_break_connection_strings()
     {
-        var app = await AppHostModel.BuildAsync();
+        await using var app = await AppHostModel.BuildAsync();
         var dragonfly = app.Resource<DragonflyResource>("dragonfly");
 
         var password = await dragonfly.PasswordParameter!.GetValueAsync(TestContext.Current.CancellationToken);
@@ -65,7 +65,7 @@ public sealed class DragonflyModelTests
     [Fact]
     public async Task Container_exposes_the_Redis_protocol_port_with_an_authenticated_health_check()
     {
-        var app = await AppHostModel.BuildAsync(PasswordArg);
+        await using var app = await AppHostModel.BuildAsync(PasswordArg);
         var dragonfly = app.Resource<DragonflyResource>("dragonfly");
 
         var endpoint = dragonfly.Annotations.OfType<EndpointAnnotation>().Single();
@@ -76,7 +76,7 @@ public sealed class DragonflyModelTests
     [Fact]
     public async Task Connection_string_and_Celery_urls_resolve_to_the_allocated_endpoint_and_password()
     {
-        var app = await AppHostModel.BuildAsync(PasswordArg);
+        await using var app = await AppHostModel.BuildAsync(PasswordArg);
         var dragonfly = app.Resource<DragonflyResource>("dragonfly");
         dragonfly.AllocateEndpoint("tcp", 16379, targetPort: 6379);
 
@@ -88,7 +88,7 @@ public sealed class DragonflyModelTests
     [Fact]
     public async Task Celery_url_encodes_a_password_that_is_not_url_safe()
     {
-        var app = await AppHostModel.BuildAsync("--Parameters:dragonfly-password=p@ss/w:rd?#%");
+        await using var app = await AppHostModel.BuildAsync("--Parameters:dragonfly-password=p@ss/w:rd?#%");
         var dragonfly = app.Resource<DragonflyResource>("dragonfly");
         dragonfly.AllocateEndpoint("tcp", 16379, targetPort: 6379);
 
@@ -98,7 +98,7 @@ public sealed class DragonflyModelTests
     [Fact]
     public async Task Threads_setting_raises_the_memory_limit_with_it()
     {
-        var app = await AppHostModel.BuildAsync(PasswordArg, "--Dragonfly:Threads=4");
+        await using var app = await AppHostModel.BuildAsync(PasswordArg, "--Dragonfly:Threads=4");
         var args = await app.ArgumentsAsync(app.Resource<DragonflyResource>("dragonfly"));
 
         Assert.Contains("--proactor_threads=4", args);
@@ -108,7 +108,7 @@ public sealed class DragonflyModelTests
     [Fact]
     public async Task Persistent_setting_mounts_a_data_volume_and_turns_snapshots_on()
     {
-        var app = await AppHostModel.BuildAsync(PasswordArg, "--Dragonfly:Persistent=true");
+        await using var app = await AppHostModel.BuildAsync(PasswordArg, "--Dragonfly:Persistent=true");
         var dragonfly = app.Resource<DragonflyResource>("dragonfly");
 
         var args = await app.ArgumentsAsync(dragonfly);
@@ -124,7 +124,7 @@ public sealed class DragonflyModelTests
     [Fact]
     public async Task Executable_setting_runs_the_binary_with_the_same_flags_password_health_check_and_connection_string()
     {
-        var app = await AppHostModel.BuildAsync(PasswordArg, $"--Dragonfly:Executable={AppHostModel.DragonflyStandIn}");
+        await using var app = await AppHostModel.BuildAsync(PasswordArg, $"--Dragonfly:Executable={AppHostModel.DragonflyStandIn}");
         var dragonfly = app.Resource<DragonflyExecutableResource>("dragonfly");
         Assert.Empty(app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<DragonflyResource>());
         dragonfly.AllocateEndpoint("tcp", 16380, targetPort: 40123);
@@ -148,7 +148,7 @@ public sealed class DragonflyModelTests
     [Fact]
     public async Task Verifier_gets_the_Dragonfly_connection_string_and_waits_for_it()
     {
-        var app = await AppHostModel.BuildAsync(PasswordArg);
+        await using var app = await AppHostModel.BuildAsync(PasswordArg);
         var dragonfly = app.Resource<DragonflyResource>("dragonfly");
         dragonfly.AllocateEndpoint("tcp", 16379, targetPort: 6379);
         app.AllocateAllEndpoints();

@@ -32,7 +32,7 @@ public sealed class DragonflySettingsTests
     [Fact]
     public async Task Newer_release_tag_is_accepted()
     {
-        var app = await AppHostModel.BuildAsync("--Dragonfly:ImageTag=v1.41.0");
+        await using var app = await AppHostModel.BuildAsync("--Dragonfly:ImageTag=v1.41.0");
 
         var image = app.Resource<AirflowAspire.AppHost.Dragonfly.DragonflyResource>("dragonfly").Annotations.OfType<ContainerImageAnnotation>().Single();
         Assert.Equal("v1.41.0", image.Tag);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -22,25 +23,56 @@ public static class AppHostModel
     /// <summary>Path of the Dragonfly stand-in built beside the tests.</summary>
     public static string DragonflyStandIn { get; } = Path.Combine(AppContext.BaseDirectory, "DragonflyStandIn");
 
-    /// <summary>Builds the model without running it: nothing is started.</summary>
+    /// <summary>Builds the model without running it: nothing is started. Dispose it (<c>await using</c>).</summary>
     /// <remarks>
-    /// Once its model is built, the AppHost's entry point goes on to <c>Run()</c> in the background.
-    /// Pointing DCP at a path that does not exist makes that start fail at once, so a model test
-    /// starts no process. The app is not disposed by the tests: disposing a host whose start failed
-    /// either waits out the 30 s shutdown timeout or, racing the failed start, throws from
-    /// Host.StopAsync. Nothing of it runs, so nothing is left behind but the app's objects, and
-    /// <c>hostBuilder:reloadConfigOnChange=false</c> keeps those from holding file watchers: each
-    /// watched appsettings.json and user-secrets file took an inotify instance, of the 128 Linux gives
-    /// a user, and a suite that kept dozens of them open failed beside a running AppHost.
+    /// Once its model is built, the AppHost's entry point goes on to <c>Run()</c> in the background. Pointing DCP at a path
+    /// that does not exist makes that start fail at once, so a model test starts no process.
+    /// <c>shutdownTimeoutSeconds=0</c>: disposing waits up to the host's shutdown timeout (30 s by default) for the entry
+    /// point to return, and it never returns here (DistributedApplicationFactory.DisposeAsync); with nothing running there
+    /// is nothing to wait for, and the app is disposed in milliseconds.
+    /// <c>hostBuilder:reloadConfigOnChange=false</c>: no file watchers (each watched appsettings.json and user-secrets file
+    /// took an inotify instance, of the 128 Linux gives a user).
     /// </remarks>
-    public static async Task<DistributedApplication> BuildAsync(params string[] args)
+    public static async Task<App> BuildAsync(params string[] args)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            [.. args, "--DcpPublisher:CliPath=/nonexistent/dcp", "--hostBuilder:reloadConfigOnChange=false"], TestContext.Current.CancellationToken);
-        return builder.Build();
+            [.. args, "--DcpPublisher:CliPath=/nonexistent/dcp", "--hostBuilder:reloadConfigOnChange=false", "--shutdownTimeoutSeconds=0"],
+            TestContext.Current.CancellationToken);
+        return new App(builder.Build());
     }
 
-    public static T Resource<T>(this DistributedApplication app, string name) where T : IResource
+    /// <summary>A built model of the AppHost, disposed with <c>await using</c>.</summary>
+    public sealed class App(DistributedApplication app) : IHost, IAsyncDisposable
+    {
+        /// <inheritdoc />
+        public IServiceProvider Services => app.Services;
+
+        /// <inheritdoc />
+        public Task StartAsync(CancellationToken cancellationToken = default) => throw new InvalidOperationException("A model is never started.");
+
+        /// <inheritdoc />
+        public Task StopAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        /// <inheritdoc />
+        public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+        /// <inheritdoc />
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await app.DisposeAsync();
+            }
+            catch (ArgumentNullException exception) when (exception.StackTrace?.Contains("Host.StopAsync", StringComparison.Ordinal) == true)
+            {
+                // Disposed while the entry point's Run() is still failing to start: Host.StopAsync then reads hosted services
+                // the failed start never set (Microsoft.Extensions.Hosting's Host; Aspire.Hosting.Testing disposes through it).
+                // Nothing was started, so nothing is left.
+            }
+        }
+    }
+
+    public static T Resource<T>(this IHost app, string name) where T : IResource
         => app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<T>().Single(r => r.Name == name);
 
     /// <summary>Gives a resource's endpoint the address and port DCP would allocate at start.</summary>
@@ -51,7 +83,7 @@ public static class AppHostModel
     }
 
     /// <summary>The environment the resource's process would get, every reference resolved.</summary>
-    public static async Task<IReadOnlyDictionary<string, string>> EnvironmentAsync(this DistributedApplication app, IResource resource)
+    public static async Task<IReadOnlyDictionary<string, string>> EnvironmentAsync(this IHost app, IResource resource)
     {
         using var bound = Bound(resource);
         var result = await ExecutionConfigurationBuilder.Create(resource).WithEnvironmentVariablesConfig()
@@ -60,7 +92,7 @@ public static class AppHostModel
     }
 
     /// <summary>The command-line arguments the resource's process would get, every reference resolved.</summary>
-    public static async Task<IReadOnlyList<string>> ArgumentsAsync(this DistributedApplication app, IResource resource)
+    public static async Task<IReadOnlyList<string>> ArgumentsAsync(this IHost app, IResource resource)
     {
         using var bound = Bound(resource);
         var result = await ExecutionConfigurationBuilder.Create(resource).WithArgumentsConfig()
@@ -72,7 +104,7 @@ public static class AppHostModel
     /// Gives every endpoint of the model that has none yet an address, as DCP would at start; without it a
     /// reference to the endpoint waits for an allocation that never comes.
     /// </summary>
-    public static void AllocateAllEndpoints(this DistributedApplication app, int firstPort = 18000)
+    public static void AllocateAllEndpoints(this IHost app, int firstPort = 18000)
     {
         var port = firstPort;
         foreach (var resource in app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<IResourceWithEndpoints>())
