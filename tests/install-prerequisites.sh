@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what the tests that run real Celery workers and the Airflow
-# stand-in need: redis-server (the Redis-protocol broker they start themselves) and Celery, the
-# Redis client and PyJWT for /usr/bin/python3. Run as root (CI does, from .ci/run); idempotent.
+# stand-in need: Celery, the Redis client and PyJWT for /usr/bin/python3. Their broker is Garnet
+# (in process, or behind tests/DragonflyStandIn), which comes from NuGet.
+# Run as root (CI does, from .ci/run); idempotent.
 set -euo pipefail
-packages=(redis-server python3-celery python3-redis python3-jwt)
+packages=(python3-celery python3-redis python3-jwt)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -19,8 +20,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# The tests start their own servers on free ports; the packaged service is not needed.
-if command -v systemctl >/dev/null && systemctl is-active --quiet redis-server 2>/dev/null; then
-  systemctl stop redis-server || true
-fi
 echo "Installed: ${missing[*]}"

@@ -1,10 +1,17 @@
 using Garnet;
 
-// Accepts Dragonfly's command line and environment as Dragonfly v1.40.1 does at start-up
-// (see shared/reference/dragonfly-facts.md): --name=value flags, the password from
-// DFLY_requirepass, an abort on any other DFLY_ variable, and an exit when --maxmemory is
-// below 256 MiB per proactor thread. Then it serves the Redis protocol with Garnet.
+// The Dragonfly stand-in: accepts Dragonfly's command line and environment as Dragonfly v1.40.1 does at
+// start-up (shared/reference/dragonfly-facts.md): --name=value flags, the password from DFLY_requirepass,
+// an abort on any other DFLY_ variable, and an exit when --maxmemory is below 256 MiB per proactor
+// thread. Then it serves the Redis protocol with Garnet. It is not Dragonfly: INFO server has
+// garnet_version and no dragonfly_version, so the Verifier's broker-is-dragonfly check fails, naming Garnet.
 const long MinimumBytesPerThread = 256L * 1024 * 1024;
+
+// What Dragonfly accepts, as far as this stand-in models it: each name is a flag of Dragonfly v1.40.1's
+// `dragonfly --helpfull` (shared/reference/dragonfly/helpfull-v1.40.1.txt). Dragonfly has about 220 more;
+// the stand-in refuses those too, so a flag the AppHost starts sending (what we send is in AppHost/Dragonfly/:
+// DragonflyBuilderExtensions.cs and DragonflyServerOptionsAnnotation.cs) fails here until it is checked in
+// that list and added.
 string[] known = ["logtostderr", "port", "bind", "proactor_threads", "maxmemory", "version_check", "dbfilename", "dir", "snapshot_cron"];
 
 var flags = new Dictionary<string, string>();
@@ -13,7 +20,7 @@ foreach (var arg in args)
     var pair = arg.TrimStart('-').Split('=', 2);
     if (!arg.StartsWith("--", StringComparison.Ordinal) || !known.Contains(pair[0]))
     {
-        Console.Error.WriteLine($"ERROR: Unknown command line argument '{arg}'");
+        Console.Error.WriteLine($"ERROR: Unknown command line argument '{arg}' (the Dragonfly stand-in accepts --name=value for: {string.Join(", ", known)})");
         return 1;
     }
     flags[pair[0]] = pair.Length > 1 ? pair[1] : "true";

@@ -6,8 +6,8 @@ namespace AirflowAspire.Tests.Airflow;
 
 /// <summary>
 /// The worker health check speaks Celery's remote-control protocol itself; these tests hold it against
-/// a real Celery worker (Debian's python3-celery) on a real Redis server, so a mistake in the wire
-/// format shows up as a worker that never answers.
+/// a real Celery worker (Debian's python3-celery) on a real Redis-protocol server (Garnet, in process),
+/// so a mistake in the wire format shows up as a worker that never answers.
 /// </summary>
 public sealed class CeleryWorkerHealthCheckTests
 {
@@ -23,17 +23,17 @@ public sealed class CeleryWorkerHealthCheckTests
     public async Task Healthy_when_the_named_worker_answers_a_ping()
     {
         DebianPrerequisites.Require();
-        using var redis = await RedisServer.StartAsync();
+        using var broker = new GarnetServer("test-broker-password");
         var node = $"airflow-worker-1@{Host}";
-        using var worker = await CeleryWorkerProcess.StartAsync(redis.CeleryUrl(0), node);
+        using var worker = await CeleryWorkerProcess.StartAsync(broker.CeleryUrl(0), node);
 
         // As Aspire's health service does, check again while it is not yet healthy (bounded): on a
         // loaded machine a worker that just said "ready" may miss the first ping's 2 s.
-        var result = await CheckAsync(redis.ConnectionString, node);
+        var result = await CheckAsync(broker.ConnectionString, node);
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (result.Status != HealthStatus.Healthy && DateTime.UtcNow < deadline)
         {
-            result = await CheckAsync(redis.ConnectionString, node);
+            result = await CheckAsync(broker.ConnectionString, node);
         }
 
         Assert.True(result.Status == HealthStatus.Healthy, $"{result.Description}\nworker output:\n{worker.Output}");
@@ -44,10 +44,10 @@ public sealed class CeleryWorkerHealthCheckTests
     public async Task Unhealthy_when_workers_listen_but_not_the_one_named()
     {
         DebianPrerequisites.Require();
-        using var redis = await RedisServer.StartAsync();
-        using var other = await CeleryWorkerProcess.StartAsync(redis.CeleryUrl(0), $"airflow-worker-2@{Host}");
+        using var broker = new GarnetServer("test-broker-password");
+        using var other = await CeleryWorkerProcess.StartAsync(broker.CeleryUrl(0), $"airflow-worker-2@{Host}");
 
-        var result = await CheckAsync(redis.ConnectionString, $"airflow-worker-1@{Host}");
+        var result = await CheckAsync(broker.ConnectionString, $"airflow-worker-1@{Host}");
 
         Assert.Equal(HealthStatus.Unhealthy, result.Status);
         Assert.Contains($"airflow-worker-1@{Host} did not answer a ping", result.Description);
@@ -56,11 +56,10 @@ public sealed class CeleryWorkerHealthCheckTests
     [Fact]
     public async Task Unhealthy_at_once_when_no_worker_is_connected_to_the_broker()
     {
-        DebianPrerequisites.Require();
-        using var redis = await RedisServer.StartAsync();
+        using var broker = new GarnetServer("test-broker-password");
         var started = System.Diagnostics.Stopwatch.StartNew();
 
-        var result = await CheckAsync(redis.ConnectionString, $"airflow-worker-1@{Host}");
+        var result = await CheckAsync(broker.ConnectionString, $"airflow-worker-1@{Host}");
 
         Assert.Equal(HealthStatus.Unhealthy, result.Status);
         Assert.Contains("No Celery worker is connected to the broker", result.Description);

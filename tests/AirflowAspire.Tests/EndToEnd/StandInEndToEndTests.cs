@@ -5,9 +5,10 @@ namespace AirflowAspire.Tests.EndToEnd;
 
 /// <summary>
 /// The whole stack on every CI run: the real AppHost through <see cref="DistributedApplicationTestingBuilder"/>,
-/// real processes started by DCP, redis-server in place of the Dragonfly binary, the stand-in of Airflow
-/// 3.0.3's processes (tests/AirflowStandIn: a real Celery worker, the REST and Task Execution APIs, the
-/// scheduler and dag-processor) and the real Verifier, start to verdict; then with faults induced.
+/// real processes started by DCP, the Dragonfly stand-in (tests/DragonflyStandIn, serving with Garnet) in place
+/// of the Dragonfly binary, the stand-in of Airflow 3.0.3's processes (tests/AirflowStandIn: a real Celery
+/// worker, the REST and Task Execution APIs, the scheduler and dag-processor) and the real Verifier, start to
+/// verdict; then with faults induced.
 /// </summary>
 public sealed class StandInEndToEndTests
 {
@@ -143,7 +144,8 @@ public sealed class StandInEndToEndTests
         var failed = report.RootElement.GetProperty("checks").EnumerateArray().Where(c => !c.GetProperty("passed").GetBoolean()).ToList();
         Assert.True(failed.Count == 1 && failed[0].GetProperty("name").GetString() == "broker-is-dragonfly",
             $"Only the broker identity may fail; failed: {string.Join("\n", failed)}\nVerifier log:\n{string.Join('\n', log)}");
-        Assert.StartsWith("Redis", Check(report, "broker-is-dragonfly").GetProperty("seen").GetString());
+        // The broker is the Dragonfly stand-in, which serves with Garnet: INFO server has garnet_version, no dragonfly_version.
+        Assert.StartsWith("Garnet ", Check(report, "broker-is-dragonfly").GetProperty("seen").GetString());
         Assert.True(violations.Count == 0, string.Join('\n', violations));
         Assert.True(rerun, "The deployment's Verify command did not run the Verifier again (no new report).");
         Assert.Equal(("Not verified: broker-is-dragonfly", KnownResourceStateStyles.Error), (deploymentState?.Text, deploymentState?.Style));

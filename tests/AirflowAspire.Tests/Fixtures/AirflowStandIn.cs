@@ -6,7 +6,8 @@ namespace AirflowAspire.Tests.Fixtures;
 /// <summary>
 /// A virtual environment whose <c>bin/airflow</c> is the stand-in of Airflow 3.0.3's processes
 /// (<c>tests/AirflowStandIn</c>), made by its <c>make-venv</c> in a temporary folder, for
-/// <c>--Airflow:VirtualEnvironment</c>; and a Redis-protocol server in place of the Dragonfly binary.
+/// <c>--Airflow:VirtualEnvironment</c>; and the Dragonfly stand-in (<c>tests/DragonflyStandIn</c>, Garnet behind
+/// Dragonfly's command line) in place of the Dragonfly binary.
 /// </summary>
 public sealed class AirflowStandIn : IDisposable
 {
@@ -21,16 +22,13 @@ public sealed class AirflowStandIn : IDisposable
     /// <summary>The virtual environment.</summary>
     public string VirtualEnvironment => Path.Combine(Folder, "venv");
 
-    /// <summary><c>--Dragonfly:Executable</c>: redis-server behind Dragonfly's command line.</summary>
-    public static string RedisAsDragonfly => Path.Combine(TestsFolder, "RedisAsDragonfly", "dragonfly");
-
     /// <summary>Where the AppHost puts the Verifier's report for <c>--Airflow:Home={Folder}/home</c>.</summary>
     public string ReportPath => Path.Combine(Folder, "verifier-report.json");
 
     /// <summary>The AppHost arguments that run the whole stack on the stand-in.</summary>
     public IEnumerable<string> AppHostArguments =>
     [
-        $"--Dragonfly:Executable={RedisAsDragonfly}",
+        $"--Dragonfly:Executable={AppHostModel.DragonflyStandIn}",
         $"--Airflow:VirtualEnvironment={VirtualEnvironment}",
         $"--Airflow:Home={Path.Combine(Folder, "home")}",
     ];

@@ -4,12 +4,12 @@ namespace AirflowAspire.Tests.Fixtures;
 
 /// <summary>
 /// The Debian packages that <c>tests/install-prerequisites.sh</c> installs for the tests that run real
-/// Celery workers and the Airflow stand-in: redis-server, and Celery, redis-py and PyJWT for /usr/bin/python3.
+/// Celery workers and the Airflow stand-in: Celery, redis-py and PyJWT for /usr/bin/python3. The broker
+/// they use is Garnet (in process, or behind the Dragonfly stand-in), from NuGet.
 /// </summary>
 public static class DebianPrerequisites
 {
     public const string Python = "/usr/bin/python3";
-    public const string RedisServer = "/usr/bin/redis-server";
 
     private static readonly Lazy<string?> Missing = new(FindMissing);
 
@@ -28,10 +28,6 @@ public static class DebianPrerequisites
     private static string? FindMissing()
     {
         var missing = new List<string>();
-        if (!File.Exists(RedisServer))
-        {
-            missing.Add(RedisServer);
-        }
         if (!File.Exists(Python))
         {
             missing.Add(Python);

@@ -5,7 +5,8 @@ namespace AirflowAspire.Tests.Fixtures;
 
 /// <summary>
 /// A real Redis-protocol server (Garnet, from NuGet) on a free loopback port, with a password,
-/// started in the test process so no test depends on what the machine has installed.
+/// started in the test process so no test depends on what the machine has installed. Real Celery
+/// workers (Kombu's Redis transport) use it as their broker: Lua is on for Kombu's lock release script.
 /// </summary>
 public sealed class GarnetServer : IDisposable
 {
@@ -22,6 +23,12 @@ public sealed class GarnetServer : IDisposable
     public int Port { get; }
 
     public string Password { get; }
+
+    /// <summary>StackExchange.Redis form, as the AppHost's Dragonfly connection string.</summary>
+    public string ConnectionString => $"127.0.0.1:{Port},password={Password}";
+
+    /// <summary>Celery's form for one database.</summary>
+    public string CeleryUrl(int database) => $"redis://:{Password}@127.0.0.1:{Port}/{database}";
 
     public void Dispose() => _server.Dispose();
 
