@@ -1,25 +1,20 @@
 using AirflowAspire.AppHost;
 using AirflowAspire.AppHost.Airflow;
 using AirflowAspire.AppHost.Dragonfly;
+using AirflowAspire.AppHost.Redis;
 
 var builder = DistributedApplication.CreateBuilder(args);
 var top = RepositoryPaths.Top(builder.AppHostDirectory);
-var dragonflySettings = DragonflySettings.From(builder.Configuration, top);
 var airflowSettings = AirflowSettings.From(builder.Configuration, top);
 
-// Celery's broker (db 0) and result backend (db 1): a container, or a local binary (Dragonfly:Executable).
-IResourceBuilder<IDragonflyResource> dragonfly = dragonflySettings.Executable is { Length: > 0 } executable
-    ? builder.AddDragonflyExecutable("dragonfly", executable)
-    : builder.AddDragonfly("dragonfly").WithImageTag(dragonflySettings.ImageTag);
-dragonfly.WithThreads(dragonflySettings.Threads, dragonflySettings.MaxMemoryMiB);
-if (dragonflySettings.Persistent)
-{
-    dragonfly.WithPersistence();
-}
+// Celery's broker (db 0) and result backend (db 1): Dragonfly, or Redis with Airflow:Broker=redis.
+var broker = airflowSettings.UsesRedis
+    ? AddRedisBroker(RedisSettings.From(builder.Configuration, top))
+    : AddDragonflyBroker(DragonflySettings.From(builder.Configuration, top));
 
 // The Python environment, `airflow db migrate` and the api-server; every Airflow process waits for the
-// environment and the migration to complete and for Dragonfly to be healthy.
-var airflow = builder.AddAirflow("airflow", dragonfly, airflowSettings);
+// environment and the migration to complete and for the broker to be healthy.
+var airflow = builder.AddAirflow("airflow", broker, airflowSettings);
 if (airflowSettings.UsesPostgres)
 {
     airflow.WithPostgresMetadataDatabase(builder.AddPostgres("airflow-postgres").WithParentRelationship(airflow).AddDatabase("airflow-db", "airflow"));
@@ -47,9 +42,25 @@ builder.AddProject<Projects.Verifier>("verifier")
     // "No trusted development certificate" (Aspire 13.5+, DcpHost.EnsureDevelopmentCertificateTrustAsync).
     .WithoutHttpsCertificate()
     .VerifiesAirflow(airflow)
-    .WaitFor(dragonfly)
+    .WaitFor(broker)
     .WaitFor(api)
     .WaitForAll(workers);
-#pragma warning restore ASPIRECERTIFICATES001
 
 builder.Build().Run();
+
+// A container, or a local binary (Dragonfly:Executable).
+IResourceBuilder<IResourceWithConnectionString> AddDragonflyBroker(DragonflySettings settings)
+{
+    IResourceBuilder<IDragonflyResource> dragonfly = settings.Executable is { Length: > 0 } executable
+        ? builder.AddDragonflyExecutable("dragonfly", executable)
+        : builder.AddDragonfly("dragonfly").WithImageTag(settings.ImageTag);
+    dragonfly.WithThreads(settings.Threads, settings.MaxMemoryMiB);
+    return settings.Persistent ? dragonfly.WithPersistence() : dragonfly;
+}
+
+// Aspire.Hosting.Redis's container (plain TCP on loopback, as Dragonfly), or a local redis-server (Redis:Executable).
+IResourceBuilder<IResourceWithConnectionString> AddRedisBroker(RedisSettings settings)
+    => settings.Executable is { Length: > 0 } executable
+        ? builder.AddRedisExecutable("redis", executable)
+        : builder.AddRedis("redis").WithImageTag(RedisContainerImage.Tag).WithoutHttpsCertificate();
+#pragma warning restore ASPIRECERTIFICATES001

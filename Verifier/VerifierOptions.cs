@@ -43,6 +43,12 @@ public sealed class VerifierOptions
     /// </summary>
     public string ResultBackendUrl { get; set; } = "";
 
+    /// <summary>
+    /// The server the AppHost chose as Celery's broker, <c>dragonfly</c> or <c>redis</c> (<c>Airflow:Broker</c>): the check
+    /// <c>broker-is-{ExpectedBroker}</c> holds when <c>INFO server</c> says the broker is that server.
+    /// </summary>
+    public string ExpectedBroker { get; set; } = "dragonfly";
+
     /// <summary>The names of the deployment's resources and parameters, as the dashboard shows them, for the Verifier's messages.</summary>
     public VerifierResources Resources { get; set; } = new();
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what the tests that run real Celery workers and the Airflow
 # stand-in need: Celery, the Redis client and PyJWT for /usr/bin/python3. Their broker is Garnet
-# (in process, or behind tests/DragonflyStandIn), which comes from NuGet.
+# (in process, or behind tests/DragonflyStandIn), which comes from NuGet. And redis-server: the
+# product's Redis from a local binary (Airflow:Broker=redis with Redis:Executable), for its tests.
 # Run as root (CI does, from .ci/run); idempotent.
 set -euo pipefail
-packages=(python3-celery python3-redis python3-jwt)
+packages=(python3-celery python3-redis python3-jwt redis-server)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -20,4 +21,8 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The AppHost starts its own redis-server on a free port; the packaged service is not needed.
+if command -v systemctl >/dev/null && systemctl is-active --quiet redis-server 2>/dev/null; then
+  systemctl stop redis-server || true
+fi
 echo "Installed: ${missing[*]}"

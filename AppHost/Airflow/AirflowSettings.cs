@@ -40,6 +40,12 @@ public sealed partial class AirflowSettings
     /// <summary>Run the triggerer (only deferrable operators need it).</summary>
     public bool Triggerer { get; init; } = true;
 
+    /// <summary>Celery's broker and result backend: <c>dragonfly</c> (a container, or <c>Dragonfly:Executable</c>) or <c>redis</c> (a container, or <c>Redis:Executable</c>).</summary>
+    public string Broker { get; init; } = "dragonfly";
+
+    /// <summary>True when the broker is Redis.</summary>
+    public bool UsesRedis => Broker.Equals("redis", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The metadata database: <c>sqlite</c> (a file, development only) or <c>postgres</c> (a container).</summary>
     public string Database { get; init; } = "sqlite";
 
@@ -126,6 +132,10 @@ public sealed partial class AirflowSettings
         if (QueueList.Count == 0 || QueueList.Any(q => !QueueName().IsMatch(q)))
         {
             throw Invalid("Queues", Queues, "comma-separated queue names of letters, digits, '_', '-' or '.', e.g. default");
+        }
+        if (!UsesRedis && !Broker.Equals("dragonfly", StringComparison.OrdinalIgnoreCase))
+        {
+            throw Invalid("Broker", Broker, "dragonfly or redis");
         }
         if (!UsesPostgres && !Database.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
         {

@@ -1,4 +1,5 @@
 using AirflowAspire.AppHost.Dragonfly;
+using AirflowAspire.AppHost.Redis;
 using Aspire.Hosting.ApplicationModel;
 
 namespace AirflowAspire.AppHost.Airflow;
@@ -15,12 +16,16 @@ public sealed class CeleryBroker
     /// <summary>Celery's result backend database.</summary>
     public const int ResultBackendDatabase = 1;
 
-    private CeleryBroker(IResourceWithConnectionString resource, EndpointReference endpoint, ParameterResource? password)
+    private CeleryBroker(IResourceWithConnectionString resource, EndpointReference endpoint, ParameterResource? password, CeleryBrokerKind kind)
     {
         Resource = resource;
         Endpoint = endpoint;
         Password = password;
+        Kind = kind;
     }
+
+    /// <summary>Which server it is, as the Verifier checks it (<c>broker-is-dragonfly</c>, <c>broker-is-redis</c>).</summary>
+    public CeleryBrokerKind Kind { get; }
 
     /// <summary>The server.</summary>
     public IResourceWithConnectionString Resource { get; }
@@ -40,9 +45,12 @@ public sealed class CeleryBroker
     /// <summary>The servers Celery can use here; anything else fails when the model is built, naming what is accepted.</summary>
     public static CeleryBroker For(IResource resource) => resource switch
     {
-        IDragonflyResource dragonfly => new(dragonfly, dragonfly.PrimaryEndpoint, dragonfly.PasswordParameter),
+        IDragonflyResource dragonfly => new(dragonfly, dragonfly.PrimaryEndpoint, dragonfly.PasswordParameter, CeleryBrokerKind.Dragonfly),
+        RedisResource redis => new(redis, redis.PrimaryEndpoint, redis.PasswordParameter, CeleryBrokerKind.Redis),
+        RedisExecutableResource redis => new(redis, redis.PrimaryEndpoint, redis.PasswordParameter, CeleryBrokerKind.Redis),
         _ => throw new ArgumentException(
-            $"'{resource.Name}' ({resource.GetType().Name}) cannot be Celery's broker here: give a Dragonfly resource (AddDragonfly or AddDragonflyExecutable).",
+            $"'{resource.Name}' ({resource.GetType().Name}) cannot be Celery's broker here: give a Dragonfly resource (AddDragonfly, " +
+            "AddDragonflyExecutable) or a Redis one (AddRedis, AddRedisExecutable).",
             nameof(resource)),
     };
 
@@ -68,4 +76,14 @@ public sealed class CeleryBroker
         builder.AppendLiteral($"/{database}");
         return builder.Build();
     }
+}
+
+/// <summary>The Redis-protocol servers Celery's broker can be here.</summary>
+public enum CeleryBrokerKind
+{
+    /// <summary>Dragonfly (the default).</summary>
+    Dragonfly,
+
+    /// <summary>Redis.</summary>
+    Redis,
 }

@@ -162,23 +162,6 @@ public static class DragonflyBuilderExtensions
             .WithAuthenticatedPingHealthCheck();
     }
 
-    private static IResourceBuilder<T> WithAuthenticatedPingHealthCheck<T>(this IResourceBuilder<T> builder) where T : IDragonflyResource
-    {
-        // Registered as Aspire's Redis integration registers its own: the connection string,
-        // password included, is captured when Aspire publishes it, and the check connects with it.
-        string? connectionString = null;
-        builder.ApplicationBuilder.Eventing.Subscribe<ConnectionStringAvailableEvent>(builder.Resource, async (_, ct) =>
-        {
-            connectionString = await builder.Resource.ConnectionStringExpression.GetValueAsync(ct).ConfigureAwait(false)
-                ?? throw new DistributedApplicationException($"The connection string of '{builder.Resource.Name}' resolved to null.");
-        });
-
-        var key = $"{builder.Resource.Name}_check";
-        builder.ApplicationBuilder.Services.AddHealthChecks()
-            .AddRedis(_ => connectionString ?? throw new InvalidOperationException("The connection string is not available yet."), name: key);
-        return builder.WithHealthCheck(key);
-    }
-
     /// <summary>What Dragonfly's log says when no container engine is available.</summary>
     public const string MissingContainerEngineMessage =
         "Dragonfly cannot start: it runs as a container and no container engine is running. " +

@@ -35,6 +35,8 @@ public static class VerifierBuilderExtensions
             // The URLs Airflow's Celery gets: the Verifier looks for the queues and the results in the same databases.
             .WithEnvironment("Verifier__BrokerUrl", resource.Broker.BrokerUrl)
             .WithEnvironment("Verifier__ResultBackendUrl", resource.Broker.ResultBackendUrl)
+            // The server the AppHost chose: the Verifier checks that Celery's broker is that one.
+            .WithEnvironment("Verifier__ExpectedBroker", resource.Broker.Kind.ToString().ToLowerInvariant())
             .WithEnvironment("Verifier__ReportPath", resource.Paths.VerifierReport)
             // When it starts, not now: processes added after this call are named and their queues counted too.
             .WithEnvironment(context => NameResources(context, resource));

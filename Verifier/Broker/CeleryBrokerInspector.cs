@@ -5,11 +5,17 @@ using StackExchange.Redis;
 
 namespace AirflowAspire.Verifier.Broker;
 
-/// <summary>What the broker says it is: Dragonfly when <c>INFO server</c> has <c>dragonfly_version</c>.</summary>
-public sealed record BrokerIdentity(string Endpoint, string? DragonflyVersion, string Description)
+/// <summary>
+/// What the broker says it is, from <c>INFO server</c>: <see cref="Kind"/> is <c>dragonfly</c>, <c>garnet</c>, <c>valkey</c>,
+/// <c>redis</c> (only <c>redis_version</c>, which the others also report) or <c>unknown</c>.
+/// </summary>
+public sealed record BrokerIdentity(string Endpoint, string Kind, string Description)
 {
     /// <summary>True when the server is Dragonfly.</summary>
-    public bool IsDragonfly => DragonflyVersion is not null;
+    public bool IsDragonfly => Kind == "dragonfly";
+
+    /// <summary>True when the server is the one named (<c>dragonfly</c>, <c>redis</c>, ...).</summary>
+    public bool Is(string kind) => Kind.Equals(kind, StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>A Celery result-backend entry (<c>celery-task-meta-&lt;id&gt;</c>): the task's status and, on failure, its error.</summary>
@@ -38,15 +44,12 @@ public sealed class CeleryBrokerInspector(IConnectionMultiplexer redis, int brok
     /// <summary>Reads the fields of an <c>INFO server</c> answer.</summary>
     public static BrokerIdentity Identify(string endpoint, IReadOnlyDictionary<string, string> info)
     {
-        if (info.TryGetValue("dragonfly_version", out var dragonfly))
-        {
-            return new BrokerIdentity(endpoint, dragonfly, $"Dragonfly {dragonfly}");
-        }
-        var other = info.TryGetValue("garnet_version", out var garnet) ? $"Garnet {garnet}"
-            : info.TryGetValue("valkey_version", out var valkey) ? $"Valkey {valkey}"
-            : info.TryGetValue("redis_version", out var version) ? $"Redis {version}"
-            : "an unknown server";
-        return new BrokerIdentity(endpoint, null, other);
+        // Dragonfly, Garnet and Valkey report a redis_version too: their own field decides first.
+        return info.TryGetValue("dragonfly_version", out var dragonfly) ? new BrokerIdentity(endpoint, "dragonfly", $"Dragonfly {dragonfly}")
+            : info.TryGetValue("garnet_version", out var garnet) ? new BrokerIdentity(endpoint, "garnet", $"Garnet {garnet}")
+            : info.TryGetValue("valkey_version", out var valkey) ? new BrokerIdentity(endpoint, "valkey", $"Valkey {valkey}")
+            : info.TryGetValue("redis_version", out var version) ? new BrokerIdentity(endpoint, "redis", $"Redis {version}")
+            : new BrokerIdentity(endpoint, "unknown", "an unknown server");
     }
 
     /// <summary>The result-backend entries whose task finished at or after <paramref name="since"/>.</summary>

@@ -33,7 +33,7 @@ public sealed class AirflowVerification
             new DagUnpausedStep(airflow, options, causes),
         ];
         Verification = [new RunStep(_trigger, causes), new OutcomeStep(airflow, broker, options, causes)];
-        BrokerIdentity = new BrokerIdentityStep(broker, causes);
+        BrokerIdentity = new BrokerIdentityStep(broker, causes, options.ExpectedBroker);
     }
 
     /// <summary>The steps before a run (api, health, login, dag, unpause); the benchmark runs them once.</summary>

@@ -109,10 +109,12 @@ public sealed class LikelyCause(VerifierOptions options)
     /// <summary><c>broker-queue-drained:{queue}</c>: messages wait in a queue the tasks went to.</summary>
     public string QueueNotDrained => "messages nobody consumes: no worker on this queue, or workers on another broker";
 
-    /// <summary><c>broker-is-dragonfly</c>: the broker answers, but is another server.</summary>
-    public string NotDragonfly => "the broker is not Dragonfly: Dragonfly:Executable or the connection string points at another server";
+    /// <summary><c>broker-is-{expected}</c>: the broker answers, but is another server than the AppHost chose.</summary>
+    public string NotTheChosenBroker => options.ExpectedBroker.Equals("redis", StringComparison.OrdinalIgnoreCase)
+        ? "the broker is not Redis: Redis:Executable or the connection string points at another server"
+        : "the broker is not Dragonfly: Dragonfly:Executable or the connection string points at another server";
 
-    /// <summary><c>broker-is-dragonfly</c>: the broker does not answer.</summary>
+    /// <summary><c>broker-is-{expected}</c>: the broker does not answer.</summary>
     public string BrokerDoesNotAnswer => $"the broker does not answer: see the {Resources.Broker} resource";
 
     /// <summary>

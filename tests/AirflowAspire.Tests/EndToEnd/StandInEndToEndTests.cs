@@ -154,6 +154,33 @@ public sealed class StandInEndToEndTests
         Assert.InRange(seconds, 0.01, 30);
     }
 
+    /// <summary>
+    /// Airflow:Broker=redis, with the product's Redis from a local redis-server (Redis:Executable, as in CI and on machines
+    /// without a container engine): the same stack, the same Verifier, and now every check holds, the broker's identity
+    /// included, and the deployment's row says Verified.
+    /// </summary>
+    [Fact]
+    public async Task On_Redis_every_check_holds_and_the_deployment_is_verified()
+    {
+        DebianPrerequisites.RequireRedisServer();
+        using var standIn = AirflowStandIn.Create();
+        ResourceStateSnapshot? deploymentState = null;
+
+        var (exitCode, report, log) = await RunAsync(standIn, async app =>
+        {
+            await app.WaitForHealthyAsync("redis", Bound);
+            using var bound = new CancellationTokenSource(Bound);
+            deploymentState = (await app.App.ResourceNotifications.WaitForResourceAsync("airflow",
+                e => e.Snapshot.State?.Text is "Verified" or ['N', 'o', 't', ' ', 'v', ..], bound.Token)).Snapshot.State;
+            Assert.DoesNotContain(app.App.Services.GetRequiredService<DistributedApplicationModel>().Resources, r => r.Name == "dragonfly");
+        }, "--Airflow:Broker=redis", $"--Redis:Executable={DebianPrerequisites.RedisServer}");
+
+        Assert.True(exitCode == 0, $"Verifier exit {exitCode}. Its log:\n{string.Join('\n', log)}");
+        Assert.StartsWith("Redis ", Check(report, "broker-is-redis").GetProperty("seen").GetString());
+        Assert.All(report.RootElement.GetProperty("checks").EnumerateArray(), c => Assert.True(c.GetProperty("passed").GetBoolean(), c.ToString()));
+        Assert.Equal(("Verified", KnownResourceStateStyles.Success), (deploymentState?.Text, deploymentState?.Style));
+    }
+
     [Theory]
     // Secrets that differ between scheduler and api-server.
     [InlineData("scheduler_jwt_secret", "a-secret-only-the-scheduler-has-0123456789abcdef", "AIRFLOW__API_AUTH__JWT_SECRET")]

@@ -88,6 +88,7 @@ public static class AppHostModel
         using var bound = Bound(resource);
         var result = await ExecutionConfigurationBuilder.Create(resource).WithEnvironmentVariablesConfig()
             .BuildAsync(app.Services.GetRequiredService<DistributedApplicationExecutionContext>(), NullLogger.Instance, bound.Token);
+        ThrowIfCutShort(bound, resource);
         return result.EnvironmentVariables.ToDictionary();
     }
 
@@ -97,6 +98,7 @@ public static class AppHostModel
         using var bound = Bound(resource);
         var result = await ExecutionConfigurationBuilder.Create(resource).WithArgumentsConfig()
             .BuildAsync(app.Services.GetRequiredService<DistributedApplicationExecutionContext>(), NullLogger.Instance, bound.Token);
+        ThrowIfCutShort(bound, resource);
         return result.Arguments.Select(a => a.Value).ToList();
     }
 
@@ -116,14 +118,22 @@ public static class AppHostModel
         }
     }
 
-    /// <summary>Resolving waits for endpoint allocations: a missing one fails the test in seconds instead of hanging it.</summary>
+    /// <summary>Resolving waits for endpoint allocations: a missing one fails the test in 10 s instead of hanging it.</summary>
     private static CancellationTokenSource Bound(IResource resource)
     {
         var bound = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         bound.CancelAfter(TimeSpan.FromSeconds(10));
-        bound.Token.Register(() => TestContext.Current.TestOutputHelper?.WriteLine(
-            $"Resolving {resource.Name}'s configuration took over 10 s: an endpoint it references has no allocation (AllocateAllEndpoints)."));
         return bound;
+    }
+
+    /// <summary>A resolution cut short by <see cref="Bound"/> may return part of the configuration: that fails the test.</summary>
+    private static void ThrowIfCutShort(CancellationTokenSource bound, IResource resource)
+    {
+        if (bound.IsCancellationRequested && !TestContext.Current.CancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException(
+                $"Resolving {resource.Name}'s configuration took over 10 s: an endpoint it references has no allocation (AllocateAllEndpoints).");
+        }
     }
 
     /// <summary>The resource as Celery's broker: the URLs Airflow's processes get for it.</summary>

@@ -5,11 +5,26 @@ namespace AirflowAspire.Tests.Fixtures;
 /// <summary>
 /// The Debian packages that <c>tests/install-prerequisites.sh</c> installs for the tests that run real
 /// Celery workers and the Airflow stand-in: Celery, redis-py and PyJWT for /usr/bin/python3. The broker
-/// they use is Garnet (in process, or behind the Dragonfly stand-in), from NuGet.
+/// they use is Garnet (in process, or behind the Dragonfly stand-in), from NuGet. And redis-server, for the tests of
+/// Airflow:Broker=redis, which run the product's Redis from a local binary (Redis:Executable) as CI and users without a
+/// container engine do (<see cref="RequireRedisServer"/>).
 /// </summary>
 public static class DebianPrerequisites
 {
     public const string Python = "/usr/bin/python3";
+
+    /// <summary>Debian's redis-server.</summary>
+    public const string RedisServer = "/usr/bin/redis-server";
+
+    /// <summary>Skips the calling test unless everything <see cref="Require"/> needs and redis-server are installed.</summary>
+    public static void RequireRedisServer()
+    {
+        Require();
+        if (!File.Exists(RedisServer))
+        {
+            Assert.Skip($"Needs {RedisServer}: run tests/install-prerequisites.sh (as root; CI's .ci/run does).");
+        }
+    }
 
     private static readonly Lazy<string?> Missing = new(FindMissing);
 

@@ -389,6 +389,10 @@ public sealed class VerifierTests : IAsyncLifetime
         Assert.Equal("Dragonfly df-v1.40.1", dragonfly.Description);
         Assert.False(redis.IsDragonfly);
         Assert.Equal("Redis 7.0.15", redis.Description);
+        // Dragonfly reports a redis_version too: it is not Redis for broker-is-redis.
+        Assert.True(redis.Is("redis"));
+        Assert.False(dragonfly.Is("redis"));
+        Assert.Equal("garnet", CeleryBrokerInspector.Identify("x", new Dictionary<string, string> { ["redis_version"] = "7.4.3", ["garnet_version"] = "2.2.8" }).Kind);
     }
 
     [Fact]

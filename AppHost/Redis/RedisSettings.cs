@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Configuration;
+
+namespace AirflowAspire.AppHost.Redis;
+
+/// <summary>
+/// The <c>Redis</c> section of the AppHost's configuration, read when <c>Airflow:Broker=redis</c>
+/// (<c>dotnet run --project AppHost -- --Airflow:Broker=redis --Redis:Executable=/usr/bin/redis-server</c>).
+/// </summary>
+public sealed class RedisSettings
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Redis";
+
+    /// <summary>Path of a local <c>redis-server</c>; unset: Redis runs as a container (Aspire.Hosting.Redis).</summary>
+    public string? Executable { get; set; }
+
+    /// <summary>Reads and checks the section; a bad value stops the AppHost with the setting's name and the fix.</summary>
+    public static RedisSettings From(IConfiguration configuration, string repositoryTop)
+    {
+        var settings = configuration.GetSection(SectionName).Get<RedisSettings>() ?? new RedisSettings();
+        settings.Executable = RepositoryPaths.Resolve(settings.Executable, repositoryTop);
+        if (settings.Executable is { Length: > 0 } path && !File.Exists(path))
+        {
+            throw new InvalidSettingException(SectionName, "Executable", path,
+                "the path of an existing redis-server binary, e.g. --Redis:Executable=/usr/bin/redis-server; or leave it unset to run Redis as a container");
+        }
+        return settings;
+    }
+}
