@@ -44,13 +44,7 @@ public static class AirflowBuilderExtensions
         var airflow = builder.AddResource(resource)
             .WithInitialState(new() { ResourceType = "Airflow", State = "Configured", Properties = [] });
 
-        var environment = settings.VirtualEnvironment is { Length: > 0 }
-            ? builder.AddExistingPythonEnvironment($"{name}-env", paths.VirtualEnvironment, "airflow", "version")
-                // Airflow writes airflow.cfg into AIRFLOW_HOME at import: the deployment's home, not ~/airflow.
-                .WithEnvironment("AIRFLOW_HOME", paths.Home)
-            : builder.AddPythonEnvironment($"{name}-env", paths.VirtualEnvironment, settings.PythonVersion,
-                settings.RequirementWith(postgres: false), settings.ConstraintsUrl);
-        resource.Environment = environment.WithParentRelationship(airflow).Resource;
+        resource.Environment = builder.AddAirflowEnvironment($"{name}-env", settings).WithParentRelationship(airflow).Resource;
 
         resource.Migration = airflow.AddProcess(new AirflowProcessResource($"{name}-migrate", resource, AirflowRole.Migration))
             .WithArgs("db", "migrate")
@@ -64,6 +58,23 @@ public static class AirflowBuilderExtensions
             return Task.CompletedTask;
         });
         return airflow;
+    }
+
+    /// <summary>
+    /// The Python environment with Airflow (and its Celery and redis-py) that <see cref="AddAirflow"/> makes ready first: an
+    /// install of <c>apache-airflow[celery]</c> with Airflow's constraints, or a check of <c>Airflow:VirtualEnvironment</c>.
+    /// Also what the broker benchmark runs Celery from.
+    /// </summary>
+    public static IResourceBuilder<PythonEnvironmentResource> AddAirflowEnvironment(this IDistributedApplicationBuilder builder,
+        [ResourceName] string name, AirflowSettings settings)
+    {
+        var paths = new AirflowPaths(RepositoryPaths.Top(builder.AppHostDirectory), settings);
+        return settings.VirtualEnvironment is { Length: > 0 }
+            ? builder.AddExistingPythonEnvironment(name, paths.VirtualEnvironment, "airflow", "version")
+                // Airflow writes airflow.cfg into AIRFLOW_HOME at import: the deployment's home, not ~/airflow.
+                .WithEnvironment("AIRFLOW_HOME", paths.Home)
+            : builder.AddPythonEnvironment(name, paths.VirtualEnvironment, settings.PythonVersion,
+                settings.RequirementWith(postgres: false), settings.ConstraintsUrl);
     }
 
     /// <summary>The api-server that <see cref="AddAirflow"/> added.</summary>
