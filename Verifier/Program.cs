@@ -56,6 +56,11 @@ if (brokerConnection is null || string.IsNullOrEmpty(options.Password))
         brokerConnection is null ? $"a connection string '{BrokerConnection.Name}' (or '{BrokerConnection.FormerName}')" : "Verifier:Password", BrokerConnection.Name);
     return await ExitAsync(2);
 }
+if (options.ExpectedBroker is not ("dragonfly" or "redis"))
+{
+    logger.LogError("Verifier:ExpectedBroker is '{Value}': expected dragonfly or redis (the AppHost sets it from Airflow:Broker).", options.ExpectedBroker);
+    return await ExitAsync(2);
+}
 // The databases Airflow's Celery uses, from the URLs it was given; the server is the connection string's.
 CeleryRedisUrl brokerUrl, resultBackendUrl;
 var connectionString = builder.Configuration.GetConnectionString(brokerConnection)!;

@@ -70,6 +70,20 @@ public sealed class VerifierProcessTests
     }
 
     [Fact]
+    public async Task An_expected_broker_it_cannot_check_exits_2_naming_the_setting()
+    {
+        var (exitCode, output) = await RunAsync(Verifier(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__broker"] = $"127.0.0.1:{GarnetServer.FreePort()},password=x",
+            ["Verifier__Password"] = "not-used",
+            ["Verifier__ExpectedBroker"] = "kafka",
+        }));
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains(output, line => line.Contains("Verifier:ExpectedBroker is 'kafka'", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task The_process_ends_within_a_second_of_its_verdict_and_writes_its_report_even_when_telemetry_hangs()
     {
         var ct = TestContext.Current.CancellationToken;
