@@ -1,11 +1,25 @@
 using AirflowAspire.AppHost;
 using AirflowAspire.AppHost.Airflow;
+using AirflowAspire.AppHost.Benchmark;
 using AirflowAspire.AppHost.Dragonfly;
 using AirflowAspire.AppHost.Redis;
 
 var builder = DistributedApplication.CreateBuilder(args);
 var top = RepositoryPaths.Top(builder.AppHostDirectory);
 var airflowSettings = AirflowSettings.From(builder.Configuration, top);
+var benchmark = BenchmarkSettings.From(builder.Configuration);
+
+if (benchmark.Enabled)
+{
+    // --Benchmark:Brokers=dragonfly,redis: the brokers side by side and real Celery from the Airflow environment; no Airflow process.
+    var environment = builder.AddAirflowEnvironment("airflow-env", airflowSettings);
+    var brokers = benchmark.BrokerList.Select(name => name == "redis"
+        ? AddRedisBroker(RedisSettings.From(builder.Configuration, top))
+        : AddDragonflyBroker(DragonflySettings.From(builder.Configuration, top))).ToList();
+    builder.AddBrokerBenchmark("broker-benchmark", environment, brokers, benchmark, new AirflowPaths(top, airflowSettings).BrokerBenchmarkReport);
+    builder.Build().Run();
+    return;
+}
 
 // Celery's broker (db 0) and result backend (db 1): Dragonfly, or Redis with Airflow:Broker=redis.
 var broker = airflowSettings.UsesRedis

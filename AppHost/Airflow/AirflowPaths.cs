@@ -21,6 +21,9 @@ public sealed record AirflowPaths(string Root, AirflowSettings Settings)
     /// <summary>The Verifier's JSON report, beside <c>AIRFLOW_HOME</c>.</summary>
     public string VerifierReport => Path.Combine(Path.GetDirectoryName(Home)!, "verifier-report.json");
 
+    /// <summary>The broker benchmark's JSON report (its chart beside it, <c>.svg</c>), beside <c>AIRFLOW_HOME</c>.</summary>
+    public string BrokerBenchmarkReport => Path.Combine(Path.GetDirectoryName(Home)!, "broker-benchmark.json");
+
     /// <summary>The SQLite metadata database (an absolute path, as Airflow requires).</summary>
     public string SqliteDatabase => Path.Combine(Home, "airflow.db");
 
