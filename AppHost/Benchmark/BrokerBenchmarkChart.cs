@@ -34,7 +34,7 @@ public static class BrokerBenchmarkChart
         latency.YLabel("ms, publish to result stored");
 
         var throughput = new Plot();
-        Bars(throughput, brokers, [$"{report.Workload.Concurrency} in flight", "saturation"],
+        Bars(throughput, brokers, [$"{report.Workload.Concurrency} in flight", $"saturation ({report.Workload.SaturationConcurrency} in flight)"],
             b => [b.TasksPerSecondAtConcurrency, b.TasksPerSecond], "0");
         throughput.Title("Throughput");
         throughput.YLabel("tasks per second");

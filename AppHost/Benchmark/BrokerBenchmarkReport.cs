@@ -60,7 +60,7 @@ public sealed record BrokerBenchmarkReport(
                 new BenchmarkWorkload(workload.Texts("brokers"), workload.PositiveInteger("rounds"),
                     workload.PositiveInteger("tasks_per_round"), workload.PositiveInteger("producers"),
                     workload.PositiveInteger("workers"), workload.PositiveInteger("worker_concurrency"),
-                    workload.PositiveInteger("concurrency")),
+                    workload.PositiveInteger("concurrency"), workload.PositiveInteger("saturation_concurrency")),
                 root.Texts("round_order"),
                 [.. root.Objects("brokers").Select(ReadBroker)],
                 root.OptionalTexts("notes"));
@@ -87,8 +87,8 @@ public sealed record BrokerBenchmarkReport(
                                       $"{broker.LatencyMs.P50,9:0.00}{broker.LatencyMs.P95,9:0.00}{broker.LatencyMs.P99,9:0.00}{broker.LatencyMs.Max,9:0.00}" +
                                       $"{memory,12}{cpu,8}"));
         }
-        text.AppendLine("tasks/s: at saturation; tasks/s @N: N tasks in flight; latency (publish to result stored): at fixed concurrency; " +
-                        "memory: peak during the broker's rounds; CPU: the broker's, over its rounds.");
+        text.AppendLine($"tasks/s: at saturation ({Workload.SaturationConcurrency} in flight); tasks/s @N: N tasks in flight; " +
+                        "latency (publish to result stored): at fixed concurrency; memory: peak during the broker's rounds; CPU: the broker's, over its rounds.");
         foreach (var broker in Brokers)
         {
             foreach (var note in broker.Notes)
@@ -251,13 +251,14 @@ public sealed record BenchmarkMachine(int Cores, long? MemoryBytes, string Pytho
 /// <param name="Workers">Celery worker processes per broker.</param>
 /// <param name="WorkerConcurrency">Prefork pool processes per worker.</param>
 /// <param name="Concurrency">Tasks in flight in the fixed-concurrency phase.</param>
+/// <param name="SaturationConcurrency">Tasks in flight in the saturation phase: several times what the workers run at once.</param>
 public sealed record BenchmarkWorkload(IReadOnlyList<string> Brokers, int Rounds, int TasksPerRound, int Producers, int Workers,
-    int WorkerConcurrency, int Concurrency);
+    int WorkerConcurrency, int Concurrency, int SaturationConcurrency);
 
 /// <summary>One broker's figures over all its rounds.</summary>
 /// <param name="Broker">The broker's name in the run (<c>dragonfly</c>, <c>redis</c>).</param>
 /// <param name="Version">What the server says it is, for example <c>redis 7.0.15</c> (a stand-in says what it is).</param>
-/// <param name="TasksPerSecond">Tasks per second at saturation.</param>
+/// <param name="TasksPerSecond">Tasks per second at saturation (<see cref="BenchmarkWorkload.SaturationConcurrency"/> tasks in flight).</param>
 /// <param name="TasksPerSecondAtConcurrency">Tasks per second with <see cref="BenchmarkWorkload.Concurrency"/> tasks in flight.</param>
 /// <param name="LatencyMs">Publish to result stored, at the fixed concurrency.</param>
 /// <param name="MemoryBytes">The broker's peak memory during its rounds; null when the server reports none.</param>

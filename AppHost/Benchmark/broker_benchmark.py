@@ -24,8 +24,10 @@ two phases of ``--tasks-per-round`` tasks each:
 
 * fixed concurrency: ``--concurrency`` tasks in flight at all times (each publisher waits for its task's
   result before it publishes the next);
-* saturation: the producers publish the whole phase as fast as they can, so the queue never runs dry and
-  the workers are the limit.
+* saturation: ``--saturation-concurrency`` tasks in flight, several times what the workers run at once, so
+  the queue never runs dry and the workers and the broker are the limit. Still a closed loop: every producer
+  reads its results as they come, so no subscriber's pub/sub messages pile up unread (Redis cuts such a
+  subscriber off at 32 MB; Garnet stops the publisher, here a worker storing a result, until it reads).
 
 Tasks per second of a phase: its tasks over the time from the first publish to the last result. Latency of
 a task: from just before ``apply_async`` to the moment the worker stamps the result it stores (the result's
@@ -500,11 +502,6 @@ def run_share(producers: dict, broker: str, phase: str, tasks: int, slots: int, 
         return producer.task.apply_async(args=[payload(size, sequence)]), sent, sequence
 
     def run() -> None:
-        if phase == "saturation":
-            # Open loop: the whole share is published first, then its results are collected.
-            for pending in [publish(sequence) for sequence in range(first, first + tasks)]:
-                finish(*pending)
-            return
         # Closed loop: each slot has one task in flight and publishes the next when its result is there.
         sequences = iter(range(first, first + tasks))
 
@@ -574,11 +571,10 @@ class Producers:
             self._processes.append(process)
 
     def run(self, broker: str, phase: str, tasks: int, slots: int, size: int, timeout: float) -> dict:
-        """The phase's tasks split between the producers (for a closed loop, its slots too, and the tasks in
-        proportion to them, so every slot stays busy to the end); all results."""
+        """The phase's slots split between the producers, and its tasks in proportion to them, so every slot
+        stays busy to the end; all results."""
         count = len(self._pipes)
-        weights = [1] * count if phase == "saturation" else \
-            [slots // count + (1 if index < slots % count else 0) for index in range(count)]
+        weights = [slots // count + (1 if index < slots % count else 0) for index in range(count)]
         shares = [tasks * weight // sum(weights) for weight in weights]
         for index in [i for i in range(count) if weights[i]][:tasks - sum(shares)]:
             shares[index] += 1
@@ -656,8 +652,8 @@ def run_round(broker: Broker, producers: Producers, number: int, args: argparse.
         with MemorySampler(broker.broker_client) as sampler:
             fixed = producers.run(broker.name, "fixed_concurrency", args.tasks_per_round, args.concurrency,
                                   args.payload_bytes, args.timeout)
-            saturation = producers.run(broker.name, "saturation", args.tasks_per_round, 0, args.payload_bytes,
-                                       args.timeout)
+            saturation = producers.run(broker.name, "saturation", args.tasks_per_round, args.saturation_concurrency,
+                                       args.payload_bytes, args.timeout)
         cpu_after = cpu_of(broker.broker_client)
         record["fixed_concurrency"], fixed_latencies = phase_figures(fixed)
         record["saturation"], saturation_latencies = phase_figures(saturation)
@@ -746,8 +742,9 @@ def table(report: dict) -> str:
         lines.append(f"{entry['broker']:<12}{entry['version'][:23]:<24}{entry['tasks_per_second']:>9.1f}"
                      f"{entry['tasks_per_second_at_concurrency']:>13.1f}{latency['p50']:>9.2f}{latency['p95']:>9.2f}"
                      f"{latency['p99']:>9.2f}{latency['max']:>9.2f}{memory:>12}{cpu:>8}")
-    lines.append("tasks/s: at saturation; tasks/s @N: N tasks in flight; latency (publish to result stored): "
-                 "at fixed concurrency; memory: peak during the broker's rounds; CPU: the broker's, over its rounds.")
+    lines.append(f"tasks/s: at saturation ({workload['saturation_concurrency']} in flight); tasks/s @N: N tasks in flight; "
+                 "latency (publish to result stored): at fixed concurrency; memory: peak during the broker's rounds; "
+                 "CPU: the broker's, over its rounds.")
     for entry in report["brokers"]:
         for note in entry["notes"]:
             lines.append(f"{entry['broker']}: {note}")
@@ -790,6 +787,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
                         help="prefork pool processes of each worker (default: 2)")
     parser.add_argument("--concurrency", type=positive, default=None,
                         help="tasks in flight in the fixed-concurrency phase (default: workers x worker concurrency)")
+    parser.add_argument("--saturation-concurrency", type=positive, default=None,
+                        help="tasks in flight in the saturation phase (default: 4 x workers x worker concurrency)")
     parser.add_argument("--payload-bytes", type=positive, default=1024,
                         help="size of each task's argument (default: 1024, the order of an Airflow 3 workload's JSON)")
     parser.add_argument("--timeout", type=positive_seconds, default=60.0,
@@ -804,6 +803,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     args.brokers = names
     if args.concurrency is None:
         args.concurrency = args.workers * args.worker_concurrency
+    if args.saturation_concurrency is None:
+        args.saturation_concurrency = 4 * args.workers * args.worker_concurrency
     if args.warmup_tasks is None:
         args.warmup_tasks = 10 * args.concurrency
     if args.warmup_tasks < 0:
@@ -816,6 +817,7 @@ def workload(args: argparse.Namespace) -> dict:
         "brokers": args.brokers, "rounds": args.rounds, "tasks_per_round": args.tasks_per_round,
         "warmup_tasks": args.warmup_tasks, "producers": args.producers, "workers": args.workers,
         "worker_concurrency": args.worker_concurrency, "concurrency": args.concurrency,
+        "saturation_concurrency": args.saturation_concurrency,
         "payload_bytes": args.payload_bytes, "timeout_seconds": args.timeout, "task": TASK_NAME, "queue": QUEUE,
         "kombu_tick_delay_fix": kombu_has_tick_delay(),
         "celery_config": {key: value for key, value in celery_config("", "", args.worker_concurrency).items()

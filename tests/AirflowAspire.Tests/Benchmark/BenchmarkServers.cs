@@ -24,12 +24,10 @@ public sealed class GarnetBenchmarkServer(string password) : IBenchmarkServer
     public void Dispose() => _server.Dispose();
 }
 
-/// <summary>
-/// A server process on a free loopback port (the Dragonfly stand-in, or Debian's redis-server), stopped with the test.
-/// </summary>
+/// <summary>A server process (Debian's redis-server) on a free loopback port, stopped with the test.</summary>
 public sealed class ServerProcess : IBenchmarkServer
 {
-    /// <summary>Debian's Redis server, which CI's benchmark runs use as the "redis" broker.</summary>
+    /// <summary>Debian's Redis server (tests/install-prerequisites.sh installs it).</summary>
     public const string RedisServer = "/usr/bin/redis-server";
 
     private static readonly TimeSpan StartBound = TimeSpan.FromSeconds(20);
@@ -47,15 +45,6 @@ public sealed class ServerProcess : IBenchmarkServer
 
     /// <inheritdoc />
     public string CeleryUrl(int database) => $"redis://:{_password}@127.0.0.1:{_port}/{database}";
-
-    /// <summary>The Dragonfly stand-in (Garnet behind Dragonfly's command line), password from DFLY_requirepass as the AppHost sets it.</summary>
-    public static Task<ServerProcess> StartDragonflyStandInAsync(string password)
-    {
-        var port = GarnetServer.FreePort();
-        var start = new ProcessStartInfo(AppHostModel.DragonflyStandIn, ["--logtostderr", $"--port={port}", "--bind=127.0.0.1"]);
-        start.Environment["DFLY_requirepass"] = password;
-        return StartAsync(start, password, port, configuration: null);
-    }
 
     /// <summary>Debian's redis-server, its configuration (password included) on standard input, not the command line.</summary>
     public static Task<ServerProcess> StartRedisServerAsync(string password)

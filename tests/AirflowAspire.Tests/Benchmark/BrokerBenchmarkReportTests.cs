@@ -16,7 +16,7 @@ public sealed class BrokerBenchmarkReportTests
           "schema": 1,
           "machine": {"cores": 2, "memory_bytes": 25275953152, "python": "3.11.2", "celery": "5.5.3", "kombu": "5.5.4"},
           "workload": {"brokers": ["dragonfly", "redis"], "rounds": 2, "tasks_per_round": 200, "warmup_tasks": 40,
-                       "producers": 2, "workers": 2, "worker_concurrency": 2, "concurrency": 4},
+                       "producers": 2, "workers": 2, "worker_concurrency": 2, "concurrency": 4, "saturation_concurrency": 16},
           "round_order": ["dragonfly", "redis", "dragonfly", "redis"],
           "brokers": [
             {"broker": "dragonfly", "server": "dragonfly", "version": "dragonfly df-v1.40.1",
@@ -54,6 +54,7 @@ public sealed class BrokerBenchmarkReportTests
         Assert.Contains(lines, l => l.StartsWith("dragonfly   dragonfly df-v1.40.1", StringComparison.Ordinal) && l.Contains("412.5") && l.Contains("40.30") && l.Contains("12.0") && l.Contains("1.25"));
         Assert.Contains(lines, l => l.StartsWith("redis       redis 7.0.15", StringComparison.Ordinal) && l.Contains("398.1") && l.Contains("52.70"));
         Assert.Contains("tasks/s @4", table);
+        Assert.Contains("at saturation (16 in flight)", table);
     }
 
     [Fact]
@@ -74,7 +75,7 @@ public sealed class BrokerBenchmarkReportTests
         Assert.Contains("dragonfly (dragonfly df-v1.40.1)", text);
         Assert.Contains("redis (redis 7.0.15)", text);
         Assert.Contains("p99", text);
-        Assert.Contains("saturation", text);
+        Assert.Contains("saturation (16 in flight)", text);
         Assert.Contains("dragonfly", table);
         Assert.Contains("redis", table);
     }

@@ -7,7 +7,7 @@ namespace AirflowAspire.Tests.Benchmarks;
 
 /// <summary>
 /// The benchmark script (AppHost/Benchmark/broker_benchmark.py) run for real with Debian's Celery: real workers and
-/// producers against two real servers started here, on the small workload a CI run uses.
+/// producers against two real servers started here (Debian's redis-server), on the small workload a CI run uses.
 /// </summary>
 public sealed class BrokerBenchmarkScriptTests
 {
@@ -18,14 +18,17 @@ public sealed class BrokerBenchmarkScriptTests
     public async Task Measures_both_brokers_in_alternating_rounds_without_showing_a_password()
     {
         DebianPrerequisites.Require();
+        if (!File.Exists(ServerProcess.RedisServer))
+        {
+            Assert.Skip($"Needs {ServerProcess.RedisServer} (Debian's redis-server): run tests/install-prerequisites.sh (as root; CI's .ci/run does).");
+        }
         var dragonflyPassword = $"df-{Guid.NewGuid():N}";
         var redisPassword = $"rs-{Guid.NewGuid():N}";
-        // "dragonfly": the stand-in CI runs as Dragonfly. "redis": Debian's redis-server, as CI's benchmark uses;
-        // where it is not installed, a Garnet in this process, so the test still runs two real servers.
-        using var dragonfly = await ServerProcess.StartDragonflyStandInAsync(dragonflyPassword);
-        using IBenchmarkServer redis = File.Exists(ServerProcess.RedisServer)
-            ? await ServerProcess.StartRedisServerAsync(redisPassword)
-            : new GarnetBenchmarkServer(redisPassword);
+        // Two redis-servers, not Garnet: under the benchmark's load the Garnet stand-in now and then leaves a task
+        // unfinished for longer than any bound (a worker stuck storing its result; Garnet also stops a publisher
+        // while a subscriber lags, where Redis buffers), which would make this test fail at random.
+        using var dragonfly = await ServerProcess.StartRedisServerAsync(dragonflyPassword);
+        using var redis = await ServerProcess.StartRedisServerAsync(redisPassword);
         using var folder = new TemporaryFolder();
         var output = Path.Combine(folder.Path, ".airflow", BrokerBenchmark.ReportFileName);
 
@@ -51,21 +54,16 @@ public sealed class BrokerBenchmarkScriptTests
         // Two phases (fixed concurrency, saturation) of 200 tasks in each of two rounds.
         Assert.Equal(800, (int)document["brokers"]![0]!["tasks"]!);
         Assert.True(report.Machine.Cores > 0);
-        // Every broker has a memory figure; the stand-in is reported as what it is, Garnet, and has no CPU time.
-        Assert.All(report.Brokers, b => Assert.True(b.MemoryBytes > 0, b.Broker));
-        var standIn = report.Brokers[0];
-        Assert.StartsWith("garnet ", standIn.Version);
-        Assert.Null(standIn.CpuSeconds);
-        Assert.Contains(standIn.Notes, n => n.Contains("no INFO cpu", StringComparison.Ordinal));
-        if (redis is ServerProcess)
+        Assert.All(report.Brokers, b =>
         {
-            Assert.StartsWith("redis ", report.Brokers[1].Version);
-            Assert.True(report.Brokers[1].CpuSeconds > 0);
-        }
+            Assert.StartsWith("redis ", b.Version);
+            Assert.True(b.MemoryBytes > 0, b.Broker);
+            Assert.True(b.CpuSeconds > 0, b.Broker);
+        });
 
         // The table at the end of the run's log names both brokers and their versions.
-        Assert.Contains("dragonfly   garnet ", run.Output);
-        Assert.Contains("redis       ", run.Output);
+        Assert.Contains("dragonfly   redis ", run.Output);
+        Assert.Contains("redis       redis ", run.Output);
     }
 
     [Fact]
