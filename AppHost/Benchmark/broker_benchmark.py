@@ -833,6 +833,10 @@ def write_json(path: str, report: dict) -> None:
                                      delete=False, encoding="utf-8") as file:
         json.dump(report, file, indent=2)
         file.write("\n")
+    # A temporary file is private (0600); the report is not secret, so it gets the mode any new file would.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(file.name, 0o666 & ~umask)
     os.replace(file.name, path)
 
 
