@@ -12,6 +12,7 @@ namespace AirflowAspire.Tests.Verifier;
 /// and it always replaces the previous report with its own; it reads its broker from the connection string and the
 /// Celery URLs the AppHost passes, never writes their password, and exits 2 when it lacks them.
 /// </summary>
+[Collection(TimingCollection.Name)]
 public sealed class VerifierProcessTests
 {
     private static ProcessStartInfo Verifier(IDictionary<string, string?> environment)
