@@ -1,6 +1,4 @@
 using Aspire.Hosting.ApplicationModel;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;
@@ -20,28 +18,11 @@ public static class ResourceStateExplanations
     /// </summary>
     public static IResourceBuilder<T> ExplainState<T>(this IResourceBuilder<T> builder, string state, string message) where T : IResource
     {
-        var resource = builder.Resource;
-        builder.ApplicationBuilder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
+        var name = builder.Resource.Name;
+        return builder.WatchInBackground(async (notifications, logger, stopping) =>
         {
-            var services = @event.Services;
-            var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-            var notifications = services.GetRequiredService<ResourceNotificationService>();
-            var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(resource);
-
-            _ = Task.Run(async () =>
-            {
-                try
-                {
-                    await notifications.WaitForResourceAsync(resource.Name, [state], stopping).ConfigureAwait(false);
-                    logger.LogError("{Explanation}", message);
-                }
-                catch (OperationCanceledException)
-                {
-                    // The AppHost stopped first.
-                }
-            }, stopping);
-            return Task.CompletedTask;
-        });
-        return builder;
+            await notifications.WaitForResourceAsync(name, [state], stopping).ConfigureAwait(false);
+            logger.LogError("{Explanation}", message);
+        }, $"The explanation for {state} could not be given");
     }
 }

@@ -3,8 +3,6 @@ using AirflowAspire.AppHost.Airflow;
 using AirflowAspire.AppHost.Benchmark;
 using AirflowAspire.AppHost.Python;
 using Aspire.Hosting.ApplicationModel;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;
@@ -37,38 +35,18 @@ public static class BrokerBenchmarkBuilderExtensions
                 .WaitFor(broker);
         }
 
-        builder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
+        return benchmark.WatchInBackground(async (notifications, logger, stopping) =>
         {
-            var services = @event.Services;
-            var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-            var notifications = services.GetRequiredService<ResourceNotificationService>();
-            var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(benchmark.Resource);
-            _ = Task.Run(async () =>
+            var ended = await notifications.WaitForResourceAsync(name, e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text)
+                && e.Snapshot.ExitCode is not null, stopping).ConfigureAwait(false);
+            if (ended.Snapshot.ExitCode == 0)
             {
-                try
+                foreach (var line in BrokerBenchmark.Render(report).Split('\n'))
                 {
-                    var ended = await notifications.WaitForResourceAsync(name, e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text)
-                        && e.Snapshot.ExitCode is not null, stopping).ConfigureAwait(false);
-                    if (ended.Snapshot.ExitCode == 0)
-                    {
-                        foreach (var line in BrokerBenchmark.Render(report).Split('\n'))
-                        {
-                            logger.LogInformation("{Line}", line);
-                        }
-                        logger.LogInformation("Report: {Report}; chart: {Chart}", report, BrokerBenchmark.ChartPath(report));
-                    }
+                    logger.LogInformation("{Line}", line);
                 }
-                catch (OperationCanceledException)
-                {
-                    // The AppHost stopped first.
-                }
-                catch (Exception exception)
-                {
-                    logger.LogError("The benchmark ran, but its report could not be read or charted: {Message}", exception.Message);
-                }
-            }, stopping);
-            return Task.CompletedTask;
-        });
-        return benchmark;
+                logger.LogInformation("Report: {Report}; chart: {Chart}", report, BrokerBenchmark.ChartPath(report));
+            }
+        }, "The benchmark ran, but its report could not be read or charted");
     }
 }

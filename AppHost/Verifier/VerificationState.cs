@@ -1,9 +1,6 @@
 using System.Text.Json;
 using AirflowAspire.AppHost.Airflow;
 using Aspire.Hosting.ApplicationModel;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;
 
@@ -26,15 +23,8 @@ public static class VerificationState
     /// <summary>Updates <paramref name="airflow"/>'s state from each run of <paramref name="verifier"/>.</summary>
     public static void Follow(IResourceBuilder<ProjectResource> verifier, IResourceBuilder<AirflowResource> airflow)
     {
-        airflow.ApplicationBuilder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
-        {
-            var services = @event.Services;
-            var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-            var notifications = services.GetRequiredService<ResourceNotificationService>();
-            var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(airflow.Resource);
-            _ = Task.Run(() => WatchAsync(verifier.Resource, airflow.Resource, notifications, logger, stopping), stopping);
-            return Task.CompletedTask;
-        });
+        airflow.WatchInBackground((notifications, _, stopping) => WatchAsync(verifier.Resource, airflow.Resource, notifications, stopping),
+            "The deployment's state no longer follows the Verifier's verdict");
     }
 
     /// <summary>The state a finished run leaves: from the report when there is one, else from the exit code.</summary>
@@ -66,41 +56,30 @@ public static class VerificationState
     }
 
     private static async Task WatchAsync(ProjectResource verifier, AirflowResource airflow, ResourceNotificationService notifications,
-        ILogger logger, CancellationToken stopping)
+        CancellationToken stopping)
     {
         DateTime? handledStop = null;
         var running = false;
-        try
+        await foreach (var update in notifications.WatchAsync(stopping).ConfigureAwait(false))
         {
-            await foreach (var update in notifications.WatchAsync(stopping).ConfigureAwait(false))
+            if (update.Resource != verifier)
             {
-                if (update.Resource != verifier)
-                {
-                    continue;
-                }
-                var snapshot = update.Snapshot;
-                var state = snapshot.State?.Text;
-                if (state == KnownResourceStates.Running && !running)
-                {
-                    running = true;
-                    await notifications.PublishUpdateAsync(airflow, s => s with { State = new(Verifying, KnownResourceStateStyles.Info) }).ConfigureAwait(false);
-                }
-                else if (state is not null && KnownResourceStates.TerminalStates.Contains(state) && running && snapshot.StopTimeStamp != handledStop)
-                {
-                    running = false;
-                    handledStop = snapshot.StopTimeStamp;
-                    var verdict = FromReport(airflow.Paths.VerifierReport, snapshot.ExitCode);
-                    await notifications.PublishUpdateAsync(airflow, s => s with { State = verdict }).ConfigureAwait(false);
-                }
+                continue;
             }
-        }
-        catch (OperationCanceledException)
-        {
-            // The AppHost is stopping.
-        }
-        catch (Exception exception)
-        {
-            logger.LogWarning(exception, "The deployment's state no longer follows the Verifier's verdict.");
+            var snapshot = update.Snapshot;
+            var state = snapshot.State?.Text;
+            if (state == KnownResourceStates.Running && !running)
+            {
+                running = true;
+                await notifications.PublishUpdateAsync(airflow, s => s with { State = new(Verifying, KnownResourceStateStyles.Info) }).ConfigureAwait(false);
+            }
+            else if (state is not null && KnownResourceStates.TerminalStates.Contains(state) && running && snapshot.StopTimeStamp != handledStop)
+            {
+                running = false;
+                handledStop = snapshot.StopTimeStamp;
+                var verdict = FromReport(airflow.Paths.VerifierReport, snapshot.ExitCode);
+                await notifications.PublishUpdateAsync(airflow, s => s with { State = verdict }).ConfigureAwait(false);
+            }
         }
     }
 }
