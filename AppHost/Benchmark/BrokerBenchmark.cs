@@ -9,6 +9,9 @@ public static class BrokerBenchmark
     /// <summary>The report's file name, in Airflow's home (<c>.airflow/</c>).</summary>
     public const string ReportFileName = "broker-benchmark.json";
 
+    /// <summary>How the script begins each line of its own (<c>PROGRAM</c> in the script), its failure line included.</summary>
+    public const string ScriptPrefix = "broker-benchmark: ";
+
     /// <summary>The script, run with the Python of the Airflow environment (Celery and redis-py).</summary>
     public static string ScriptPath(string appHostDirectory) => Path.Combine(appHostDirectory, "Benchmark", "broker_benchmark.py");
 

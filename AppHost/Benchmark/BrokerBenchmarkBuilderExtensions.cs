@@ -3,6 +3,7 @@ using AirflowAspire.AppHost.Airflow;
 using AirflowAspire.AppHost.Benchmark;
 using AirflowAspire.AppHost.Python;
 using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;
@@ -35,18 +36,53 @@ public static class BrokerBenchmarkBuilderExtensions
                 .WaitFor(broker);
         }
 
+        // `dotnet run` shows no resource's log: the outcome goes to the AppHost's console too, a failure with the script's
+        // own last line (it ends with one line naming the broker and the cause).
+        ILogger console = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        ResourceLoggerService? logs = null;
+        builder.Eventing.Subscribe<BeforeStartEvent>((@event, _) =>
+        {
+            console = @event.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AirflowAspire.BrokerBenchmark");
+            logs = @event.Services.GetRequiredService<ResourceLoggerService>();
+            return Task.CompletedTask;
+        });
+
         return benchmark.WatchInBackground(async (notifications, logger, stopping) =>
         {
+            var lastScriptLine = "";
+            using var following = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            var follow = Task.Run(async () =>
+            {
+                await foreach (var batch in logs!.WatchAsync(name).WithCancellation(following.Token).ConfigureAwait(false))
+                {
+                    foreach (var line in batch.Where(l => l.Content.Contains(BrokerBenchmark.ScriptPrefix, StringComparison.Ordinal)))
+                    {
+                        lastScriptLine = line.Content;
+                    }
+                }
+            }, following.Token);
+
             var ended = await notifications.WaitForResourceAsync(name, e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text)
                 && e.Snapshot.ExitCode is not null, stopping).ConfigureAwait(false);
             if (ended.Snapshot.ExitCode == 0)
             {
-                foreach (var line in BrokerBenchmark.Render(report).Split('\n'))
+                var table = BrokerBenchmark.Render(report);
+                foreach (var line in table.Split('\n'))
                 {
                     logger.LogInformation("{Line}", line);
                 }
                 logger.LogInformation("Report: {Report}; chart: {Chart}", report, BrokerBenchmark.ChartPath(report));
+                console.LogInformation("The broker benchmark finished.\n{Table}\nReport: {Report}; chart: {Chart}", table, report, BrokerBenchmark.ChartPath(report));
             }
+            else
+            {
+                // The last lines of the log may still be on their way.
+                await Task.Delay(TimeSpan.FromMilliseconds(500), stopping).ConfigureAwait(false);
+                console.LogError("The broker benchmark failed (exit code {ExitCode}): {Cause} The whole log is on the dashboard's '{Resource}' page.",
+                    ended.Snapshot.ExitCode, lastScriptLine is { Length: > 0 } ? lastScriptLine.Trim() : "it wrote no line of its own.", name);
+            }
+            await following.CancelAsync().ConfigureAwait(false);
+            await follow.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         }, "The benchmark ran, but its report could not be read or charted");
     }
 }
