@@ -39,14 +39,20 @@ def getfqdn(name: str = "") -> str:
 
 
 def get_hostname() -> str:
+    """airflow.utils.net.get_hostname: ``conf.getimport("core", "hostname_callable")()``, a dotted path imported with
+    import_string (``module.attr``; ``module:attr`` is refused as Airflow's import_string refuses it)."""
+    import importlib
+
     callable_path = conf().get("core", "hostname_callable") or "airflow.utils.net.getfqdn"
-    if callable_path in ("airflow.utils.net.getfqdn", "airflow.utils.net:getfqdn"):
+    if callable_path == "airflow.utils.net.getfqdn":
         return getfqdn()
-    if callable_path in ("socket.getfqdn", "socket:getfqdn"):
-        return socket.getfqdn()
-    if callable_path in ("socket.gethostname", "socket:gethostname"):
-        return socket.gethostname()
-    return getfqdn()
+    try:
+        module_path, attr = callable_path.rsplit(".", 1)
+        func = getattr(importlib.import_module(module_path), attr)
+    except (ValueError, ImportError, AttributeError) as e:
+        raise RuntimeError(f'The object could not be loaded. Please check "hostname_callable" key in "core" section. '
+                           f'Current value: "{callable_path}".') from e
+    return func()
 
 
 def heartrate(job_type: str) -> float:
