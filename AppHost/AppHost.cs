@@ -1,5 +1,6 @@
 using AirflowAspire.AppHost;
 using AirflowAspire.AppHost.Airflow;
+using AirflowAspire.AppHost.Airflow.Hosts;
 using AirflowAspire.AppHost.Benchmark;
 using AirflowAspire.AppHost.Dragonfly;
 using AirflowAspire.AppHost.Redis;
@@ -21,6 +22,15 @@ if (benchmark.Enabled)
     return;
 }
 
+if (airflowSettings.RunsWorkersOnly)
+{
+    // --Airflow:Role=workers --Airflow:Join=PATH: Celery workers on this host for a deployment on another (its join file).
+    var join = JoinFile.Read(airflowSettings.Join!, airflowSettings.Version);
+    builder.AddJoinedCeleryWorkers("airflow", join, airflowSettings.Join!, airflowSettings);
+    builder.Build().Run();
+    return;
+}
+
 // Celery's broker (db 0) and result backend (db 1): Dragonfly, or Redis with Airflow:Broker=redis.
 var broker = airflowSettings.UsesRedis
     ? AddRedisBroker(RedisSettings.From(builder.Configuration, top))
@@ -34,6 +44,11 @@ if (airflowSettings.UsesPostgres)
     airflow.WithPostgresMetadataDatabase(builder.AddPostgres("airflow-postgres").WithParentRelationship(airflow).AddDatabase("airflow-db", "airflow"));
 }
 var api = airflow.GetApiServer();
+if (airflowSettings.AcceptsRemoteWorkers)
+{
+    // --Airflow:ListenAddress=ADDRESS: the broker and the api-server on an address other hosts reach, and the join file.
+    airflow.WithRemoteWorkers(airflowSettings.ListenAddress!, airflowSettings.ApiPort, airflowSettings.WorkerLogServerPort, airflowSettings.RemoteWorkerList);
+}
 
 airflow.AddScheduler("airflow-scheduler");
 airflow.AddDagProcessor("airflow-dag-processor");
@@ -58,7 +73,8 @@ builder.AddProject<Projects.Verifier>("verifier")
     .VerifiesAirflow(airflow)
     .WaitFor(broker)
     .WaitFor(api)
-    .WaitForAll(workers);
+    .WaitForAll(workers)
+    .WaitForAll(airflow.Resource.RemoteWorkers.Select(builder.CreateResourceBuilder));
 
 builder.Build().Run();
 
@@ -66,9 +82,13 @@ builder.Build().Run();
 IResourceBuilder<IResourceWithConnectionString> AddDragonflyBroker(DragonflySettings settings)
 {
     IResourceBuilder<IDragonflyResource> dragonfly = settings.Executable is { Length: > 0 } executable
-        ? builder.AddDragonflyExecutable("dragonfly", executable)
-        : builder.AddDragonfly("dragonfly").WithImageTag(settings.ImageTag);
+        ? builder.AddDragonflyExecutable("dragonfly", executable, settings.Port)
+        : builder.AddDragonfly("dragonfly", settings.Port).WithImageTag(settings.ImageTag);
     dragonfly.WithThreads(settings.Threads, settings.MaxMemoryMiB);
+    if (airflowSettings.AcceptsRemoteWorkers)
+    {
+        dragonfly.WithListenAddress(airflowSettings.ListenAddress!, settings.Port ?? DragonflyBuilderExtensions.ContainerPort);
+    }
     return settings.Persistent ? dragonfly.WithPersistence() : dragonfly;
 }
 

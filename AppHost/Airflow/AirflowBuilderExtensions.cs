@@ -159,13 +159,8 @@ public static class AirflowBuilderExtensions
             // Two workers on one host would collide on the default log-server port 8793.
             worker.WithEnvironment("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT", worker.Resource.GetEndpoint("logs").Property(EndpointProperty.TargetPort));
 
-            var key = $"{workerName}_celery_ping";
-            airflow.ApplicationBuilder.Services.AddKeyedSingleton(key, (_, _) =>
-                new CeleryWorkerHealthCheck(broker.Resource.ConnectionStringExpression, CeleryBroker.BrokerDatabase, node));
-            airflow.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-                key, sp => sp.GetRequiredKeyedService<CeleryWorkerHealthCheck>(key), failureStatus: null, tags: null));
             airflow.Resource.WorkerList.Add(worker.Resource);
-            return worker.WithHealthCheck(key);
+            return worker.WithCeleryPingHealthCheck(broker.Resource.ConnectionStringExpression, node);
         }).ToList();
     }
 
@@ -189,7 +184,7 @@ public static class AirflowBuilderExtensions
         var api = airflow.AddProcess(new AirflowProcessResource(name, resource, AirflowRole.ApiServer)).WithHttpEndpoint(name: "http");
         // A callback, not WithArgs(params object[]): that form would record the process as referencing itself.
         api.WithArgs(context => AddAll(context,
-                "api-server", "--port", api.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort), "--host", "127.0.0.1"))
+                "api-server", "--port", api.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort), "--host", BindAddress(api.Resource, "http")))
             // One API worker is plenty on one machine (3.0.3 defaults to 4).
             .WithEnvironment("AIRFLOW__API__WORKERS", "1")
             .WithEnvironment(context =>
@@ -236,6 +231,11 @@ public static class AirflowBuilderExtensions
         // The migration is the first process: AddAirflow adds it before any other can be.
         return parent.Migration is { } migration ? added.WaitForCompletion(builder.CreateResourceBuilder(migration)) : added;
     }
+
+    /// <summary>Loopback, unless the endpoint was given an address of this machine (<c>WithRemoteWorkers</c>).</summary>
+    private static string BindAddress(IResourceWithEndpoints resource, string endpointName)
+        => resource.Annotations.OfType<EndpointAnnotation>().First(e => e.Name == endpointName).TargetHost is var host
+           && System.Net.IPAddress.TryParse(host, out _) ? host : "127.0.0.1";
 
     private static void AddAll(CommandLineArgsCallbackContext context, params object[] args)
     {

@@ -24,6 +24,9 @@ public sealed record AirflowPaths(string Root, AirflowSettings Settings)
     /// <summary>The broker benchmark's JSON report (its chart beside it, <c>.svg</c>), beside <c>AIRFLOW_HOME</c>.</summary>
     public string BrokerBenchmarkReport => Path.Combine(Path.GetDirectoryName(Home)!, "broker-benchmark.json");
 
+    /// <summary>The join file workers on other hosts start from (owner-only), beside <c>AIRFLOW_HOME</c>.</summary>
+    public string JoinFile => Path.Combine(Path.GetDirectoryName(Home)!, "join.json");
+
     /// <summary>The SQLite metadata database (an absolute path, as Airflow requires).</summary>
     public string SqliteDatabase => Path.Combine(Home, "airflow.db");
 

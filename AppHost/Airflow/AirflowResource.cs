@@ -55,6 +55,14 @@ public sealed class AirflowResource : Resource
     /// <summary>Every process of the deployment, in the order they were added.</summary>
     public IReadOnlyList<AirflowProcessResource> Processes => ProcessList;
 
+    /// <summary>The Celery workers on other hosts this dashboard follows (<c>WithRemoteWorkers</c>).</summary>
+    public IReadOnlyList<Hosts.RemoteCeleryWorkerResource> RemoteWorkers => RemoteWorkerList;
+
+    /// <summary>Where workers on other hosts reach the deployment; null while it listens on loopback only.</summary>
+    public Hosts.RemoteAccess? RemoteAccess { get; internal set; }
+
+    internal List<Hosts.RemoteCeleryWorkerResource> RemoteWorkerList { get; } = [];
+
     internal List<CeleryWorkerResource> WorkerList => _workers;
 
     internal List<AirflowProcessResource> ProcessList { get; } = [];

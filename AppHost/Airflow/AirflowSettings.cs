@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using AirflowAspire.AppHost.Airflow.Hosts;
 using AirflowAspire.Contracts;
 using Microsoft.Extensions.Configuration;
 
@@ -42,6 +43,48 @@ public sealed partial class AirflowSettings
 
     /// <summary>Celery's broker and result backend: <c>dragonfly</c> (a container, or <c>Dragonfly:Executable</c>) or <c>redis</c> (a container, or <c>Redis:Executable</c>).</summary>
     public string Broker { get; init; } = "dragonfly";
+
+    /// <summary>
+    /// <c>all</c> (the default): the whole deployment on this machine. <c>workers</c>: only Celery workers, joined to a
+    /// deployment on another host through <see cref="Join"/>.
+    /// </summary>
+    public string Role { get; init; } = "all";
+
+    /// <summary>True when this AppHost runs only workers joined to another host's deployment.</summary>
+    public bool RunsWorkersOnly => Role.Equals("workers", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>With <c>Airflow:Role=workers</c>: the join file the main host wrote (<c>.airflow/join.json</c> there).</summary>
+    public string? Join { get; set; }
+
+    /// <summary>
+    /// An address of this machine that other hosts reach: the broker and the api-server listen on it (instead of loopback),
+    /// on fixed ports, and the AppHost writes the join file workers on other hosts start from. Unset: loopback only.
+    /// </summary>
+    public string? ListenAddress { get; init; }
+
+    /// <summary>True when workers on other hosts can join (<see cref="ListenAddress"/> is set).</summary>
+    public bool AcceptsRemoteWorkers => !string.IsNullOrWhiteSpace(ListenAddress);
+
+    /// <summary>With <see cref="ListenAddress"/>: the api-server's port (Airflow's default, 8080).</summary>
+    public int ApiPort { get; init; } = 8080;
+
+    /// <summary>With <see cref="ListenAddress"/>: the workers' log-server port the api-server reads every host's logs from (Airflow's default, 8793).</summary>
+    public int WorkerLogServerPort { get; init; } = 8793;
+
+    /// <summary>Celery node names (<c>name@host</c>) of workers on other hosts, comma-separated: each gets a row and a health check on this dashboard.</summary>
+    public string RemoteWorkers { get; init; } = "";
+
+    /// <summary>The remote workers' node names as a list.</summary>
+    public IReadOnlyList<string> RemoteWorkerList => [.. RemoteWorkers.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
+
+    /// <summary>With <c>Airflow:Role=workers</c>: the address the main host reaches this one at; unset, the one this host reaches the broker from.</summary>
+    public string? AdvertisedAddress { get; init; }
+
+    /// <summary>The queue the Verifier's DAG runs its task on; unset: the first of <see cref="Queues"/>. A remote worker's queue proves that worker.</summary>
+    public string? VerificationQueue { get; init; }
+
+    /// <summary>The queue the Verifier's DAG runs its task on.</summary>
+    public string EffectiveVerificationQueue => VerificationQueue is { Length: > 0 } queue ? queue : QueueList[0];
 
     /// <summary>True when the broker is Redis.</summary>
     public bool UsesRedis => Broker.Equals("redis", StringComparison.OrdinalIgnoreCase);
@@ -93,6 +136,7 @@ public sealed partial class AirflowSettings
         settings.VirtualEnvironment = RepositoryPaths.Resolve(settings.VirtualEnvironment, repositoryTop);
         settings.Home = RepositoryPaths.Resolve(settings.Home, repositoryTop);
         settings.DagsFolder = RepositoryPaths.Resolve(settings.DagsFolder, repositoryTop);
+        settings.Join = RepositoryPaths.Resolve(settings.Join, repositoryTop);
         settings.Validate();
         return settings;
     }
@@ -141,6 +185,7 @@ public sealed partial class AirflowSettings
         {
             throw Invalid("Database", Database, "sqlite or postgres");
         }
+        ValidateHosts();
         if (DagsFolder is { Length: > 0 } dags && !Directory.Exists(dags))
         {
             throw Invalid("DagsFolder", dags, "an existing folder of DAG files (relative paths start at the repository's top)");
@@ -150,6 +195,47 @@ public sealed partial class AirflowSettings
             throw Invalid("VirtualEnvironment", venv,
                 "a virtual environment with Airflow installed (it has no bin/airflow); " +
                 "install apache-airflow[celery] into it, or leave the setting unset to let the AppHost install one");
+        }
+    }
+
+    /// <summary>The settings of a deployment across hosts: the role, the join file, the addresses, ports and node names.</summary>
+    private void ValidateHosts()
+    {
+        if (!RunsWorkersOnly && !Role.Equals("all", StringComparison.OrdinalIgnoreCase))
+        {
+            throw Invalid("Role", Role, "all (the whole deployment, the default) or workers (only Celery workers, with Airflow:Join)");
+        }
+        if (RunsWorkersOnly && string.IsNullOrWhiteSpace(Join))
+        {
+            throw Invalid("Join", "", "the join file the main host wrote (its .airflow/join.json), copied to this host: --Airflow:Join=PATH");
+        }
+        if (AcceptsRemoteWorkers)
+        {
+            MachineAddresses.RequireOwn(SectionName, "ListenAddress", ListenAddress!);
+        }
+        if (AdvertisedAddress is { Length: > 0 } advertised && !System.Net.IPAddress.TryParse(advertised, out _)
+            && Uri.CheckHostName(advertised) != UriHostNameType.Dns)
+        {
+            throw Invalid("AdvertisedAddress", advertised, "an IP address or host name of this machine that the main host reaches, e.g. 10.0.0.7");
+        }
+        foreach (var (key, port) in new[] { ("ApiPort", ApiPort), ("WorkerLogServerPort", WorkerLogServerPort) })
+        {
+            if (port is < 1 or > 65535)
+            {
+                throw Invalid(key, port, "a TCP port from 1 to 65535");
+            }
+        }
+        if (RemoteWorkerList.FirstOrDefault(node => !CeleryNodeName().IsMatch(node)) is { } badNode)
+        {
+            throw Invalid("RemoteWorkers", badNode, "Celery node names name@host, comma-separated, as the workers-role AppHost prints them, e.g. airflow-worker-1@hostb");
+        }
+        if (RemoteWorkerList.Count > 0 && !AcceptsRemoteWorkers)
+        {
+            throw Invalid("RemoteWorkers", RemoteWorkers, "no remote workers unless Airflow:ListenAddress is set too: without it the broker listens on loopback and no other host can join");
+        }
+        if (VerificationQueue is { Length: > 0 } queue && !QueueName().IsMatch(queue))
+        {
+            throw Invalid("VerificationQueue", queue, "a queue name of letters, digits, '_', '-' or '.', e.g. default");
         }
     }
 
@@ -163,4 +249,7 @@ public sealed partial class AirflowSettings
 
     [GeneratedRegex(@"^[A-Za-z0-9_.\-]+$")]
     private static partial Regex QueueName();
+
+    [GeneratedRegex(@"^[A-Za-z0-9_.\-]+@[A-Za-z0-9_.\-]+$")]
+    private static partial Regex CeleryNodeName();
 }

@@ -1,5 +1,7 @@
+using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 
 namespace AirflowAspire.AppHost.Airflow;
@@ -90,5 +92,24 @@ public sealed class CeleryWorkerHealthCheck(ReferenceExpression brokerConnection
             await _broker.DisposeAsync().ConfigureAwait(false);
         }
         _connecting.Dispose();
+    }
+}
+
+/// <summary>Registers <see cref="CeleryWorkerHealthCheck"/> for a resource.</summary>
+public static class CeleryWorkerHealthCheckExtensions
+{
+    /// <summary>
+    /// Makes <paramref name="resource"/> healthy while the Celery worker <paramref name="node"/> answers a ping through the broker
+    /// whose StackExchange.Redis connection string is <paramref name="brokerConnectionString"/> (Celery's broker database).
+    /// </summary>
+    public static IResourceBuilder<T> WithCeleryPingHealthCheck<T>(this IResourceBuilder<T> resource, ReferenceExpression brokerConnectionString, string node)
+        where T : IResource
+    {
+        var key = $"{resource.Resource.Name}_celery_ping";
+        var services = resource.ApplicationBuilder.Services;
+        services.AddKeyedSingleton(key, (_, _) => new CeleryWorkerHealthCheck(brokerConnectionString, CeleryBroker.BrokerDatabase, node));
+        services.AddHealthChecks().Add(new HealthCheckRegistration(
+            key, sp => sp.GetRequiredKeyedService<CeleryWorkerHealthCheck>(key), failureStatus: null, tags: null));
+        return resource.WithHealthCheck(key);
     }
 }

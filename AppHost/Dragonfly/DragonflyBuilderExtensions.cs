@@ -81,10 +81,36 @@ public static class DragonflyBuilderExtensions
                 // The container image adds --logtostderr itself; a bare binary logs to files without it.
                 context.Args.Add("--logtostderr");
                 context.Args.Add(ReferenceExpression.Create($"--port={resource.PrimaryEndpoint.Property(EndpointProperty.TargetPort)}"));
-                // Only this machine's clients (through Aspire's proxy) need to reach it.
-                context.Args.Add("--bind=127.0.0.1");
+                // Only this machine's clients (through Aspire's proxy) need to reach it, unless WithListenAddress says otherwise.
+                context.Args.Add($"--bind={BindAddress(resource)}");
             })
             .WithServerDefaults();
+    }
+
+    /// <summary>
+    /// Makes Dragonfly listen on <paramref name="address"/> (an address of this machine other hosts reach) on the fixed
+    /// <paramref name="port"/>, instead of loopback on a free port, so that Celery workers on other hosts can use it.
+    /// Every client, this machine's too, then connects to that address; the password still guards it.
+    /// </summary>
+    /// <param name="builder">The Dragonfly resource.</param>
+    /// <param name="address">The IP address to listen on.</param>
+    /// <param name="port">The port.</param>
+    public static IResourceBuilder<T> WithListenAddress<T>(this IResourceBuilder<T> builder, string address, int port)
+        where T : IDragonflyResource
+    {
+        ArgumentException.ThrowIfNullOrEmpty(address);
+        return builder.WithEndpoint(IDragonflyResource.PrimaryEndpointName, endpoint =>
+        {
+            // Not proxied: the server itself binds the address and port (an executable's --bind, a container's published
+            // port on that host address), and clients get that address as the endpoint's host.
+            endpoint.TargetHost = address;
+            endpoint.Port = port;
+            endpoint.IsProxied = false;
+            if (builder.Resource is DragonflyExecutableResource)
+            {
+                endpoint.TargetPort = port;
+            }
+        });
     }
 
     /// <summary>
@@ -131,6 +157,11 @@ public static class DragonflyBuilderExtensions
     }
 
     private const string Scheme = "redis";
+
+    // Loopback unless WithListenAddress set an address of this machine.
+    private static string BindAddress(IResourceWithEndpoints resource)
+        => resource.Annotations.OfType<EndpointAnnotation>().First(e => e.Name == IDragonflyResource.PrimaryEndpointName).TargetHost is var host
+           && System.Net.IPAddress.TryParse(host, out _) ? host : "127.0.0.1";
 
     // No special characters: StackExchange.Redis cannot take a comma in a password
     // (StackExchange/StackExchange.Redis#680), and Aspire's Redis integration does the same.

@@ -30,6 +30,9 @@ public sealed partial class DragonflySettings
     /// <summary>Dragonfly's <c>--maxmemory</c> in MiB; defaults to the minimum the thread count allows.</summary>
     public int? MaxMemoryMiB { get; init; }
 
+    /// <summary>The port clients connect to; unset: a free one, or 6379 when workers on other hosts join (Airflow:ListenAddress).</summary>
+    public int? Port { get; init; }
+
     /// <summary>Keep data across restarts: snapshots on, in a data volume (container) or a data folder (binary).</summary>
     public bool Persistent { get; init; }
 
@@ -65,6 +68,10 @@ public sealed partial class DragonflySettings
             throw Invalid("ImageTag", ImageTag,
                 $"a release tag vX.Y.Z of {DragonflyContainerImageTags.MinimumVersion} or newer " +
                 $"(older releases lose Celery's pub/sub messages, dragonflydb/dragonfly#7056); the pinned one is {DragonflyContainerImageTags.Tag}");
+        }
+        if (Port is < 1 or > 65535)
+        {
+            throw Invalid("Port", Port, "a TCP port from 1 to 65535, or unset");
         }
         if (Executable is { Length: > 0 } path && !File.Exists(path))
         {
