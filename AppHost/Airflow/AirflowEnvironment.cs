@@ -9,6 +9,9 @@ namespace AirflowAspire.AppHost.Airflow;
 /// </summary>
 public static class AirflowEnvironment
 {
+    /// <summary>The variable the Verifier's DAG reads its task's queue from.</summary>
+    public const string VerificationQueueVariable = "AIRFLOW_ASPIRE_VERIFICATION_QUEUE";
+
     /// <summary>Adds the shared variables to a process's environment.</summary>
     public static void Apply(AirflowResource airflow, EnvironmentCallbackContext context)
     {
@@ -36,6 +39,9 @@ public static class AirflowEnvironment
         // The simple auth manager's admin, whose password the api-server reads from this file.
         env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] = $"{Aspire.Hosting.AirflowBuilderExtensions.AdminUser}:admin";
         env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] = airflow.Paths.PasswordsFile;
+
+        // The queue the Verifier's DAG (airflow/dags/hello_dragonfly.py) sends its task to: Airflow:VerificationQueue.
+        env[VerificationQueueVariable] = airflow.Settings.EffectiveVerificationQueue;
 
         // New DAG files appear within seconds instead of the default 300 s (apache/airflow#49891).
         env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"] = "5";

@@ -79,13 +79,14 @@ public static class VerifierBuilderExtensions
     {
         string Named(AirflowRole role) => airflow.Processes.FirstOrDefault(p => p.Role == role)?.Name ?? "";
         var env = context.EnvironmentVariables;
-        env["Verifier__Queues"] = string.Join(',', airflow.Workers.SelectMany(w => w.Queues).Distinct());
+        env["Verifier__Queues"] = string.Join(',', airflow.Workers.SelectMany(w => w.Queues)
+            .Append(airflow.RemoteWorkers.Count > 0 ? airflow.Settings.EffectiveVerificationQueue : null).OfType<string>().Distinct());
         env["Verifier__Resources__Migration"] = airflow.Migration.Name;
         env["Verifier__Resources__ApiServer"] = airflow.ApiServer.Name;
         env["Verifier__Resources__Scheduler"] = Named(AirflowRole.Scheduler);
         env["Verifier__Resources__DagProcessor"] = Named(AirflowRole.DagProcessor);
         env["Verifier__Resources__Triggerer"] = Named(AirflowRole.Triggerer);
-        env["Verifier__Resources__Workers"] = string.Join(',', airflow.Workers.Select(w => w.Name));
+        env["Verifier__Resources__Workers"] = string.Join(',', airflow.Workers.Select(w => w.Name).Concat(airflow.RemoteWorkers.Select(w => w.Name)));
         env["Verifier__Resources__Broker"] = airflow.Broker.Resource.Name;
         env["Verifier__Resources__AdminPasswordParameter"] = airflow.Secrets.AdminPassword.Name;
         env["Verifier__Resources__JwtSecretParameter"] = airflow.Secrets.JwtSecret.Name;

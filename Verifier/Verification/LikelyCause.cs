@@ -56,8 +56,9 @@ public sealed class LikelyCause(VerifierOptions options)
     public string RunNotFinished(DagRun run, IReadOnlyList<TaskInstance> tasks)
         => run.State == "queued"
             ? $"the run was never started: the DAG is paused, or the scheduler is not running (see {ResourceOf(AirflowHealth.Scheduler)}'s log)"
-            : tasks.Any(t => t.State == "queued")
-                ? $"a task stayed queued: no Celery worker picked it up (workers {Workers} down, on other queues, or on another broker)"
+            : tasks.Where(t => t.State == "queued").Select(t => $"'{t.Queue}'").Distinct().ToList() is { Count: > 0 } queues
+                ? $"a task stayed queued on {string.Join(", ", queues)}: no Celery worker picked it up (workers {Workers} down or unreachable, "
+                    + "on other queues, or on another broker)"
                 : $"the run did not finish in time: see the task log and the logs of {Workers}";
 
     /// <summary><c>run-succeeded</c>: the cause of a failed run, from Celery's error and the task log; null when the evidence names none.</summary>

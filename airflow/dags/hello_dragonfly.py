@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 from airflow.providers.standard.operators.python import PythonOperator
@@ -19,4 +20,6 @@ with DAG(
     catchup=False,
     tags=["airflowaspire"],
 ) as dag:
-    PythonOperator(task_id="first_task", python_callable=say_hello)
+    # The AppHost's Airflow:VerificationQueue (a remote worker's queue proves that worker); else [operators] default_queue.
+    queue = os.environ.get("AIRFLOW_ASPIRE_VERIFICATION_QUEUE")
+    PythonOperator(task_id="first_task", python_callable=say_hello, **({"queue": queue} if queue else {}))

@@ -20,6 +20,10 @@ public static class AppHostModel
     public static string VerifierDll { get; } = Path.GetFullPath(Path.Combine(AppHostDirectory, "..", "Verifier", "bin",
         new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, new DirectoryInfo(AppContext.BaseDirectory).Name, "Verifier.dll"));
 
+    /// <summary>The AppHost as built (with the tests' configuration), to run as a process of its own.</summary>
+    public static string AppHostDll { get; } = Path.GetFullPath(Path.Combine(AppHostDirectory, "bin",
+        new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, new DirectoryInfo(AppContext.BaseDirectory).Name, "AppHost.dll"));
+
     /// <summary>Path of the Dragonfly stand-in built beside the tests.</summary>
     public static string DragonflyStandIn { get; } = Path.Combine(AppContext.BaseDirectory, "DragonflyStandIn");
 
