@@ -9,6 +9,11 @@ var builder = DistributedApplication.CreateBuilder(args);
 var top = RepositoryPaths.Top(builder.AppHostDirectory);
 var airflowSettings = AirflowSettings.From(builder.Configuration, top);
 var benchmark = BenchmarkSettings.From(builder.Configuration);
+// Publishing (--operation publish --publisher manifest) writes a manifest for a cluster: settings that only work here are refused.
+if (builder.ExecutionContext.IsPublishMode)
+{
+    ClusterPublishing.ThrowIfLocalOnly(builder.Configuration, airflowSettings);
+}
 
 if (benchmark.Enabled)
 {
@@ -41,7 +46,13 @@ var broker = airflowSettings.UsesRedis
 var airflow = builder.AddAirflow("airflow", broker, airflowSettings);
 if (airflowSettings.UsesPostgres)
 {
-    airflow.WithPostgresMetadataDatabase(builder.AddPostgres("airflow-postgres").WithParentRelationship(airflow).AddDatabase("airflow-db", "airflow"));
+    var postgres = builder.AddPostgres("airflow-postgres").WithParentRelationship(airflow);
+    if (builder.ExecutionContext.IsPublishMode)
+    {
+        // On a cluster the metadata must outlive the database's container.
+        postgres.WithDataVolume("airflow-postgres-data");
+    }
+    airflow.WithPostgresMetadataDatabase(postgres.AddDatabase("airflow-db", "airflow"));
 }
 var api = airflow.GetApiServer();
 if (airflowSettings.AcceptsRemoteWorkers)
@@ -70,6 +81,9 @@ builder.AddProject<Projects.Verifier>("verifier")
     // It serves nothing: without this, every project counts as using TLS and the http profile's dashboard opens on
     // "No trusted development certificate" (Aspire 13.5+, DcpHost.EnsureDevelopmentCertificateTrustAsync).
     .WithoutHttpsCertificate()
+    // Not in a published manifest: deployment tools run a project as a service and start it again when it exits, so it would
+    // trigger the DAG over and over, and its report is a file of this machine. Run it by hand against a cluster (README).
+    .ExcludeFromManifest()
     .VerifiesAirflow(airflow)
     .WaitFor(broker)
     .WaitFor(api)

@@ -25,6 +25,8 @@ public static class AirflowBuilderExtensions
     /// with <c>AddScheduler</c>, <c>AddDagProcessor</c>, <c>AddCeleryWorkers</c> (required) and <c>AddTriggerer</c>,
     /// <c>AddFlower</c> (optional), in any order. Every process waits for the environment and the migration to complete
     /// and for the broker to be healthy; the migration waits for the broker and the metadata database.
+    /// Published (<c>--operation publish</c>), each process is written to the manifest as a container of Airflow's official
+    /// image instead (<see cref="AirflowContainer"/>), and the environment step and the deployment itself are left out of it.
     /// </summary>
     /// <param name="builder">The distributed application builder.</param>
     /// <param name="name">The deployment's name, the prefix of its resources' names.</param>
@@ -39,12 +41,18 @@ public static class AirflowBuilderExtensions
         ArgumentNullException.ThrowIfNull(broker);
         ArgumentNullException.ThrowIfNull(settings);
 
-        var paths = new AirflowPaths(RepositoryPaths.Top(builder.AppHostDirectory), settings);
+        var top = RepositoryPaths.Top(builder.AppHostDirectory);
+        var paths = builder.ExecutionContext.IsPublishMode ? AirflowPaths.ForContainer(top, settings) : new AirflowPaths(top, settings);
         var resource = new AirflowResource(name, settings, paths, AirflowSecrets.Add(builder, name, adminPassword), CeleryBroker.For(broker.Resource));
         var airflow = builder.AddResource(resource)
-            .WithInitialState(new() { ResourceType = "Airflow", State = "Configured", Properties = [] });
+            .WithInitialState(new() { ResourceType = "Airflow", State = "Configured", Properties = [] })
+            // What its processes share, written into each of them: it runs nothing itself.
+            .ExcludeFromManifest();
 
-        resource.Environment = builder.AddAirflowEnvironment($"{name}-env", settings).WithParentRelationship(airflow).Resource;
+        resource.Environment = builder.AddAirflowEnvironment($"{name}-env", settings).WithParentRelationship(airflow)
+            // Made on this machine; Airflow's image already has Airflow.
+            .ExcludeFromManifest()
+            .Resource;
 
         resource.Migration = airflow.AddProcess(new AirflowProcessResource($"{name}-migrate", resource, AirflowRole.Migration))
             .WithArgs("db", "migrate")
@@ -55,6 +63,7 @@ public static class AirflowBuilderExtensions
         builder.Eventing.Subscribe<BeforeStartEvent>((_, _) =>
         {
             resource.ThrowIfIncomplete();
+            resource.ThrowIfNotPublishable();
             return Task.CompletedTask;
         });
         return airflow;
@@ -84,6 +93,7 @@ public static class AirflowBuilderExtensions
     /// <summary>
     /// The metadata database on PostgreSQL instead of a SQLite file: the SQLAlchemy URL Airflow connects with
     /// (psycopg2, from the <c>postgres</c> extra, which the environment then installs); the migration waits for it.
+    /// Published, the server's container creates the database at its first start (<c>POSTGRES_DB</c>).
     /// </summary>
     public static IResourceBuilder<AirflowResource> WithPostgresMetadataDatabase(this IResourceBuilder<AirflowResource> airflow,
         IResourceBuilder<PostgresDatabaseResource> database)
@@ -100,19 +110,28 @@ public static class AirflowBuilderExtensions
             $"postgresql+psycopg2://{server.UserNameReference}:{server.PasswordParameter:uri}@{endpoint.Property(EndpointProperty.Host)}:{endpoint.Property(EndpointProperty.Port)}/{database.Resource.DatabaseName}");
         resource.Environment.Requirement = resource.Settings.RequirementWith(postgres: true);
         airflow.ApplicationBuilder.CreateResourceBuilder(resource.Migration).WaitFor(database);
+        if (resource.InContainers)
+        {
+            // On this machine the AppHost creates the database once the server is up; on a cluster no AppHost runs, so the
+            // postgres image creates it at its first start (POSTGRES_DB), before `airflow db migrate` can fill it.
+            airflow.ApplicationBuilder.CreateResourceBuilder(server).WithEnvironment("POSTGRES_DB", database.Resource.DatabaseName);
+        }
         return airflow;
     }
 
-    /// <summary>The scheduler, with its own health endpoint on a port Aspire allocates, bound to loopback.</summary>
+    /// <summary>
+    /// The scheduler, with its own health endpoint on a port Aspire allocates, bound to loopback (in a container: on Airflow's
+    /// default port, on all interfaces, so the deployment can probe it).
+    /// </summary>
     public static IResourceBuilder<AirflowProcessResource> AddScheduler(this IResourceBuilder<AirflowResource> airflow, [ResourceName] string name)
     {
         var scheduler = airflow.AddProcess(new AirflowProcessResource(name, airflow.Resource, AirflowRole.Scheduler))
             .WithArgs("scheduler")
-            .WithHttpEndpoint(name: "health");
+            .WithHttpEndpoint(name: "health", targetPort: airflow.Resource.TargetPort(AirflowContainer.SchedulerHealthPort));
         return scheduler
             .WithEnvironment("AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK", "True")
-            // It has no authentication: loopback only (its default is 0.0.0.0).
-            .WithEnvironment("AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST", "127.0.0.1")
+            // It has no authentication: loopback only on this machine (its default is 0.0.0.0).
+            .WithEnvironment("AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST", airflow.Resource.ListenAddress)
             .WithEnvironment("AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT", scheduler.Resource.GetEndpoint("health").Property(EndpointProperty.TargetPort))
             .WithHttpHealthCheck("/health", endpointName: "health");
     }
@@ -124,7 +143,8 @@ public static class AirflowBuilderExtensions
     /// <summary>The triggerer, which deferrable operators need; its log server on an allocated port.</summary>
     public static IResourceBuilder<AirflowProcessResource> AddTriggerer(this IResourceBuilder<AirflowResource> airflow, [ResourceName] string name)
     {
-        var triggerer = airflow.AddProcess(new AirflowProcessResource(name, airflow.Resource, AirflowRole.Triggerer)).WithArgs("triggerer").WithEndpoint(name: "logs", scheme: "http");
+        var triggerer = airflow.AddProcess(new AirflowProcessResource(name, airflow.Resource, AirflowRole.Triggerer)).WithArgs("triggerer")
+            .WithEndpoint(name: "logs", scheme: "http", targetPort: airflow.Resource.TargetPort(AirflowContainer.TriggerLogServerPort));
         return triggerer.WithEnvironment("AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT", triggerer.Resource.GetEndpoint("logs").Property(EndpointProperty.TargetPort));
     }
 
@@ -143,20 +163,20 @@ public static class AirflowBuilderExtensions
             throw new ArgumentException("A Celery worker needs at least one queue.", nameof(queues));
         }
         var broker = airflow.Resource.Broker;
-        // The host part Celery's %h would give (socket.gethostname()), spelled out so that the
-        // health check pings exactly the name the worker registers under.
-        var host = System.Net.Dns.GetHostName();
+        // The host part Celery's %h would give (socket.gethostname()), spelled out so that the health check pings exactly the
+        // name the worker registers under. In a container Celery expands %h itself: the container's name is known only there.
+        var host = airflow.Resource.InContainers ? "%h" : System.Net.Dns.GetHostName();
         return Enumerable.Range(1, count).Select(index =>
         {
             var workerName = $"{name}-{index}";
             var node = $"{workerName}@{host}";
             var worker = airflow.AddProcess(new CeleryWorkerResource(workerName, airflow.Resource, node, queues))
-                .WithEndpoint(name: "logs", scheme: "http")
+                .WithEndpoint(name: "logs", scheme: "http", targetPort: airflow.Resource.TargetPort(AirflowContainer.WorkerLogServerPort))
                 .WithArgs("celery", "worker",
                     "--queues", string.Join(',', queues),
                     "--concurrency", concurrency.ToString(CultureInfo.InvariantCulture),
                     "--celery-hostname", node);
-            // Two workers on one host would collide on the default log-server port 8793.
+            // Two workers on one host would collide on the default log-server port 8793 (each container has its own: 8793).
             worker.WithEnvironment("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT", worker.Resource.GetEndpoint("logs").Property(EndpointProperty.TargetPort));
 
             airflow.Resource.WorkerList.Add(worker.Resource);
@@ -164,27 +184,48 @@ public static class AirflowBuilderExtensions
         }).ToList();
     }
 
-    /// <summary>Flower, Celery's monitoring UI, bound to loopback: registered, started only from the dashboard.</summary>
+    /// <summary>
+    /// Flower, Celery's monitoring UI, bound to loopback: registered, started only from the dashboard. In a container it listens
+    /// on all interfaces, on its default port, behind a binding the deployment does not expose outside.
+    /// </summary>
     public static IResourceBuilder<AirflowProcessResource> AddFlower(this IResourceBuilder<AirflowResource> airflow, [ResourceName] string name)
     {
-        var flower = airflow.AddProcess(new AirflowProcessResource(name, airflow.Resource, AirflowRole.Flower)).WithHttpEndpoint(name: "http").WithExplicitStart();
-        // Flower has no authentication of its own: loopback only (`--hostname` is its bind address, default 0.0.0.0).
+        var flower = airflow.AddProcess(new AirflowProcessResource(name, airflow.Resource, AirflowRole.Flower))
+            .WithHttpEndpoint(name: "http", targetPort: airflow.Resource.TargetPort(AirflowContainer.FlowerPort))
+            .WithExplicitStart();
+        // Flower has no authentication of its own: loopback only on this machine (`--hostname` is its bind address, default 0.0.0.0).
         return flower.WithArgs(context => AddAll(context,
-            "celery", "flower", "--hostname", "127.0.0.1", "--port", flower.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort)));
+            "celery", "flower", "--hostname", airflow.Resource.ListenAddress, "--port", flower.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort)));
     }
 
     /// <summary>
     /// The api-server (UI, REST API and the Task Execution API) on a port Aspire allocates, bound to loopback; healthy when
     /// <c>/api/v2/monitor/health</c> reports the metadata database healthy. Before it starts, the admin password is written
-    /// to the simple auth manager's passwords file.
+    /// to the simple auth manager's passwords file. In a container: on port 8080 on all interfaces, an external binding,
+    /// and the container writes the passwords file itself (<see cref="AirflowContainer.ApiServerStartScript"/>).
     /// </summary>
     private static IResourceBuilder<AirflowProcessResource> AddApiServer(this IResourceBuilder<AirflowResource> airflow, string name)
     {
         var resource = airflow.Resource;
-        var api = airflow.AddProcess(new AirflowProcessResource(name, resource, AirflowRole.ApiServer)).WithHttpEndpoint(name: "http");
+        var api = airflow.AddProcess(new AirflowProcessResource(name, resource, AirflowRole.ApiServer))
+            .WithHttpEndpoint(name: "http", targetPort: resource.TargetPort(AirflowContainer.ApiServerPort));
+        if (resource.InContainers)
+        {
+            // The UI and REST API are what a deployment serves its users; they sign in with Airflow's tokens.
+            api.WithExternalHttpEndpoints()
+                .WithEnvironment(AirflowContainer.AdminPasswordVariable, resource.Secrets.AdminPassword);
+        }
         // A callback, not WithArgs(params object[]): that form would record the process as referencing itself.
-        api.WithArgs(context => AddAll(context,
-                "api-server", "--port", api.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort), "--host", BindAddress(api.Resource, "http")))
+        api.WithArgs(context =>
+            {
+                if (resource.InContainers)
+                {
+                    AddAll(context, "python", "-c", AirflowContainer.ApiServerStartScript);
+                }
+                // In a container every interface; here loopback, or the address WithRemoteWorkers gave the endpoint.
+                AddAll(context, "api-server", "--port", api.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort),
+                    "--host", resource.InContainers ? resource.ListenAddress : BindAddress(api.Resource, "http"));
+            })
             // One API worker is plenty on one machine (3.0.3 defaults to 4).
             .WithEnvironment("AIRFLOW__API__WORKERS", "1")
             .WithEnvironment(context =>
@@ -215,7 +256,8 @@ public static class AirflowBuilderExtensions
 
     /// <summary>
     /// A process of the deployment: the environment's <c>airflow</c>, the shared configuration, telemetry to the dashboard,
-    /// and the shared waits (the migration waits for the environment and the broker; every other process for the migration too).
+    /// and the shared waits (the migration waits for the environment and the broker; every other process for the migration too);
+    /// published, a container of Airflow's image with the same arguments and configuration.
     /// </summary>
     private static IResourceBuilder<T> AddProcess<T>(this IResourceBuilder<AirflowResource> airflow, T process) where T : AirflowProcessResource
     {
@@ -228,6 +270,10 @@ public static class AirflowBuilderExtensions
             .WithOtlpExporter(OtlpProtocol.HttpProtobuf)
             .WithEnvironment(AirflowEnvironment.ApplyOpenTelemetryAsync)
             .WaitFor(builder.CreateResourceBuilder(parent.Broker.Resource));
+        if (parent.InContainers)
+        {
+            added.WithManifestPublishingCallback(context => AirflowContainer.WriteManifestAsync(context, process));
+        }
         // The migration is the first process: AddAirflow adds it before any other can be.
         return parent.Migration is { } migration ? added.WaitForCompletion(builder.CreateResourceBuilder(migration)) : added;
     }

@@ -6,17 +6,37 @@ namespace AirflowAspire.AppHost.Airflow;
 /// Where an Airflow deployment keeps its files: by default everything made at run time under one
 /// git-ignored <c>.airflow/</c> folder at the repository's top, the DAGs in <c>airflow/dags/</c>
 /// (<c>Airflow:Home</c> and <c>Airflow:DagsFolder</c> move them; relative paths start at the repository's top,
-/// see <see cref="RepositoryPaths"/>).
+/// see <see cref="RepositoryPaths"/>). A published deployment's paths are those inside a container of Airflow's
+/// official image instead (<see cref="ForContainer"/>): nothing of this machine reaches a manifest.
 /// </summary>
 /// <param name="Root">The repository's top folder.</param>
 /// <param name="Settings">The Airflow settings (the environment's name carries the versions).</param>
 public sealed record AirflowPaths(string Root, AirflowSettings Settings)
 {
+    /// <summary><c>AIRFLOW_HOME</c> in Airflow's official image (its <c>dags/</c> and <c>logs/</c> are under it).</summary>
+    public const string ContainerHome = "/opt/airflow";
+
+    /// <summary>True for the paths inside a container of Airflow's official image, false for this machine's.</summary>
+    public bool InContainer { get; private init; }
+
+    /// <summary>
+    /// The paths inside a container of Airflow's official image, as a published deployment's processes see them:
+    /// <c>AIRFLOW_HOME</c> <see cref="ContainerHome"/> with the image's <c>dags/</c> and <c>logs/</c>. <c>Airflow:Home</c>
+    /// and <c>Airflow:DagsFolder</c> are folders of this machine, so they do not apply.
+    /// </summary>
+    /// <param name="root">The repository's top folder.</param>
+    /// <param name="settings">The Airflow settings.</param>
+    public static AirflowPaths ForContainer(string root, AirflowSettings settings) => new(root, settings) { InContainer = true };
+
     /// <summary><c>AIRFLOW_HOME</c>: airflow.cfg, logs, the SQLite database, the passwords file.</summary>
-    public string Home => Settings.Home is { Length: > 0 } home ? home : Path.Combine(Root, ".airflow", "home");
+    public string Home => InContainer ? ContainerHome : Settings.Home is { Length: > 0 } home ? home : Path.Combine(Root, ".airflow", "home");
 
     /// <summary>The DAGs folder every process reads, the worker included.</summary>
-    public string DagsFolder => Settings.DagsFolder is { Length: > 0 } dags ? dags : Path.Combine(Root, "airflow", "dags");
+    public string DagsFolder => InContainer ? Join(ContainerHome, "dags")
+        : Settings.DagsFolder is { Length: > 0 } dags ? dags : Path.Combine(Root, "airflow", "dags");
+
+    /// <summary>Airflow's log folder (<c>[logging] base_log_folder</c>, which defaults to <c>logs/</c> in <c>AIRFLOW_HOME</c>).</summary>
+    public string LogsFolder => Join(Home, "logs");
 
     /// <summary>The Verifier's JSON report, beside <c>AIRFLOW_HOME</c>.</summary>
     public string VerifierReport => Path.Combine(Path.GetDirectoryName(Home)!, "verifier-report.json");
@@ -28,14 +48,17 @@ public sealed record AirflowPaths(string Root, AirflowSettings Settings)
     public string JoinFile => Path.Combine(Path.GetDirectoryName(Home)!, "join.json");
 
     /// <summary>The SQLite metadata database (an absolute path, as Airflow requires).</summary>
-    public string SqliteDatabase => Path.Combine(Home, "airflow.db");
+    public string SqliteDatabase => Join(Home, "airflow.db");
 
     /// <summary>The simple auth manager's passwords file.</summary>
-    public string PasswordsFile => Path.Combine(Home, "simple_auth_manager_passwords.json.generated");
+    public string PasswordsFile => Join(Home, "simple_auth_manager_passwords.json.generated");
 
     /// <summary>The virtual environment: the one configured, or one per Airflow and Python version.</summary>
     public VirtualEnvironment VirtualEnvironment => new(
         Settings.VirtualEnvironment is { Length: > 0 } existing
             ? existing
             : Path.Combine(Root, ".airflow", $"venv-airflow{Settings.Version}-py{Settings.PythonVersion}"));
+
+    // A container's paths are Linux paths whatever machine writes the manifest.
+    private string Join(string folder, string name) => InContainer ? $"{folder}/{name}" : Path.Combine(folder, name);
 }

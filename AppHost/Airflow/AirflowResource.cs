@@ -28,6 +28,24 @@ public sealed class AirflowResource : Resource
     /// <summary>Where its files live.</summary>
     public AirflowPaths Paths { get; }
 
+    /// <summary>
+    /// True when the deployment is published for a cluster (<c>--operation publish</c>): each process is written to the manifest as
+    /// a container of Airflow's official image (<see cref="AirflowContainer"/>), with the paths inside it (<see cref="AirflowPaths.ForContainer"/>).
+    /// </summary>
+    public bool InContainers => Paths.InContainer;
+
+    /// <summary>
+    /// The address the processes' servers listen on: loopback on this machine, where only the AppHost's proxies reach them; all
+    /// interfaces in a container, which only the deployment's network reaches, and whose loopback no other container can.
+    /// </summary>
+    public string ListenAddress => InContainers ? "0.0.0.0" : "127.0.0.1";
+
+    /// <summary>The named volume of a published deployment that holds the DAG files (<c>{name}-dags</c>), which the deployment fills.</summary>
+    public string DagsVolume => $"{Name}-dags";
+
+    /// <summary>The named volume of a published deployment that every process writes its logs to (<c>{name}-logs</c>).</summary>
+    public string LogsVolume => $"{Name}-logs";
+
     /// <summary>The generated secrets every process shares.</summary>
     public AirflowSecrets Secrets { get; }
 
@@ -69,6 +87,9 @@ public sealed class AirflowResource : Resource
 
     private readonly List<CeleryWorkerResource> _workers = [];
 
+    /// <summary>A server's target port: Airflow's default in a container (<paramref name="containerPort"/>), allocated on this machine.</summary>
+    internal int? TargetPort(int containerPort) => InContainers ? containerPort : null;
+
     /// <summary>
     /// Throws when a process Airflow 3 cannot run a task without is missing, naming it and the method that adds it:
     /// without a scheduler no run starts, without a dag-processor no DAG exists, without a Celery worker every task stays queued.
@@ -92,6 +113,20 @@ public sealed class AirflowResource : Resource
         {
             throw new DistributedApplicationException(
                 $"Airflow '{Name}' cannot run a task: it lacks {string.Join(", ", missing)}. Add them in the AppHost.");
+        }
+    }
+
+    /// <summary>
+    /// Throws when a published deployment (<see cref="InContainers"/>) has its metadata database in SQLite: a file on one machine,
+    /// which its processes, each a container on a cluster, cannot share.
+    /// </summary>
+    public void ThrowIfNotPublishable()
+    {
+        if (InContainers && PostgresDatabase is null)
+        {
+            throw new DistributedApplicationException(
+                $"Airflow '{Name}' cannot be published with its metadata database in SQLite: a file on one machine, which its containers " +
+                "on a cluster cannot share. Give it PostgreSQL (WithPostgresMetadataDatabase; in this AppHost: --Airflow:Database=postgres).");
         }
     }
 }

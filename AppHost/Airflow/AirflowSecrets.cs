@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Publishing;
 using Microsoft.Extensions.Configuration;
@@ -38,7 +39,14 @@ public sealed class AirflowSecrets
             adminPassword?.Resource ?? Generated(builder, $"{name}-admin-password", 22),
             Generated(builder, $"{name}-jwt-secret", 64),
             Generated(builder, $"{name}-secret-key", 64),
-            builder.AddParameter($"{name}-fernet-key", new FernetKeyDefault(builder.Configuration, $"{name}-fernet-seed"), secret: true, persist: true).Resource);
+            AddFernetKey(builder, $"{name}-fernet-key", $"{name}-fernet-seed"));
+
+    // A manifest can only ask a deployment tool for an alphanumeric value to generate, which is no Fernet key: published, the
+    // parameter has no default, so the tool asks for the key (and keeps it, as it must: what it encrypts needs the same key).
+    private static ParameterResource AddFernetKey(IDistributedApplicationBuilder builder, string name, string seedName)
+        => builder.ExecutionContext.IsPublishMode
+            ? builder.AddParameter(name, secret: true).Resource
+            : builder.AddParameter(name, new FernetKeyDefault(builder.Configuration, seedName), secret: true, persist: true).Resource;
 
     // Alphanumeric: these values go into URLs, JSON and config files unescaped.
     private static ParameterResource Generated(IDistributedApplicationBuilder builder, string name, int length)
@@ -51,8 +59,8 @@ public sealed class AirflowSecrets
 /// <remarks>
 /// Deployments made before the key was a parameter of its own derived it from a <c>{name}-fernet-seed</c> parameter
 /// (the SHA-256 of its value); when that seed is still in the configuration the same key is derived from it, so the
-/// connections and variables it encrypted stay readable. A published manifest carries no default: the key is a secret
-/// input the deployment tool asks for.
+/// connections and variables it encrypted stay readable. A published manifest carries no default (the parameter is added
+/// without this one when publishing): the key is a secret input the deployment tool asks for.
 /// </remarks>
 /// <param name="configuration">The AppHost's configuration, where a seed of an earlier deployment may be.</param>
 /// <param name="seedParameterName">The name of that earlier seed parameter.</param>
@@ -64,11 +72,13 @@ public sealed class FernetKeyDefault(IConfiguration configuration, string seedPa
             ? Derive(Encoding.UTF8.GetBytes(seed))
             : Encode(RandomNumberGenerator.GetBytes(32));
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Refuses: a manifest's default is a value or a generated alphanumeric string, and a Fernet key is neither (writing
+    /// nothing would leave an empty <c>default</c> a deployment tool cannot read). Publish the parameter without a default.
+    /// </summary>
     public override void WriteToManifest(ManifestPublishingContext context)
-    {
-        // Nothing: a key must be made where it is kept, not written into a manifest.
-    }
+        => throw new DistributedApplicationException(
+            "A Fernet key cannot be a manifest default: add the parameter without a default when publishing, so the deployment tool asks for it.");
 
     /// <summary>The key an earlier deployment derived from its seed.</summary>
     public static string Derive(byte[] seed) => Encode(SHA256.HashData(seed));
