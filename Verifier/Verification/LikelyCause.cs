@@ -87,6 +87,13 @@ public sealed class LikelyCause(VerifierOptions options)
             }
             return $"the Celery task failed on the worker: {error}";
         }
+        // Airflow's task runner (task_runner.py, parse) when the worker's DAGs folder lacks the file the DAG was parsed from.
+        if (taskLog.Any(line => line.Contains("DAG not found during start up", StringComparison.Ordinal)))
+        {
+            return "the worker that ran the task has no such DAG file (\"DAG not found during start up\"): every worker parses the DAG file "
+                + "itself, from its own DAGs folder; copy the DAG files to each worker's host (Airflow:DagsFolder there). "
+                + $"The task log: {string.Join(" | ", taskLog.TakeLast(3))}";
+        }
         return taskLog.Count > 0
             ? $"the task failed; the end of its log: {string.Join(" | ", taskLog.TakeLast(5))}"
             : null;

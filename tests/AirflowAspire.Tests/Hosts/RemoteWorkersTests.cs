@@ -11,7 +11,7 @@ namespace AirflowAspire.Tests.Hosts;
 /// Celery workers on another host, across a real network link: the main AppHost runs on this machine listening on its
 /// end of a veth pair (<c>Airflow:ListenAddress</c>), a workers-role AppHost (<c>Airflow:Role=workers</c>) runs in a
 /// network namespace with its own address and host name, joined through the join file the main one wrote. Both run the
-/// stand-in of Airflow's processes; the broker is the Dragonfly stand-in.
+/// stand-in of Airflow's processes; the broker is the Dragonfly stand-in. The workers host has its own copy of the DAG files.
 /// </summary>
 public sealed class RemoteWorkersTests
 {
@@ -28,6 +28,10 @@ public sealed class RemoteWorkersTests
         DebianPrerequisites.Require();
         using var standIn = AirflowStandIn.Create();
         using var remoteFolder = new TemporaryFolder();
+        // The worker host's own copy of the DAG files, as a user makes one there.
+        var remoteDags = Directory.CreateDirectory(Path.Combine(remoteFolder.Path, "dags")).FullName;
+        var dagFile = Path.Combine(remoteDags, "hello_dragonfly.py");
+        File.Copy(Path.Combine(AppHostModel.AppHostDirectory, "..", "airflow", "dags", "hello_dragonfly.py"), dagFile);
         using var remoteHost = NetworkNamespaceHost.Create();
         var node = $"airflow-worker-1@{remoteHost.HostName}";
         var (brokerPort, apiPort, logPort) = (FreePort(), FreePort(), FreePort());
@@ -68,7 +72,8 @@ public sealed class RemoteWorkersTests
             ["DOTNET_ENVIRONMENT"] = "Development",
         }, remoteLog, "dotnet", AppHostModel.AppHostDll,
             "--Airflow:Role=workers", $"--Airflow:Join={joinFile}", $"--Airflow:Queues={RemoteQueue}",
-            $"--Airflow:VirtualEnvironment={standIn.VirtualEnvironment}", $"--Airflow:Home={Path.Combine(remoteFolder.Path, "home")}");
+            $"--Airflow:VirtualEnvironment={standIn.VirtualEnvironment}", $"--Airflow:Home={Path.Combine(remoteFolder.Path, "home")}",
+            $"--Airflow:DagsFolder={remoteDags}");
         await using var main = await starting;
 
         // The remote worker answers the main dashboard's ping, the Verifier then runs its DAG on it, and it passes.
@@ -98,9 +103,17 @@ public sealed class RemoteWorkersTests
         Assert.Contains($"'{RemoteQueue}'", cause);
         Assert.Contains(remoteRow, cause);
 
-        // Restore it: the same worker, never restarted, is healthy again and runs the task that waited.
+        // Restore it: the same worker, never restarted, is healthy again.
         remoteHost.RestoreLink();
         await WaitForHealthAsync(main, remoteRow, HealthStatus.Healthy, remoteLog);
+
+        // Without the DAG file on the worker host, the task fails with Airflow's own error, and the Verifier names it.
+        File.Delete(dagFile);
+        var missing = await RunVerifierAsync(main, Path.Combine(standIn.Folder, "missing-dag-report.json"));
+        var failed = Check(missing, "run-succeeded");
+        Assert.False(failed.GetProperty("passed").GetBoolean());
+        Assert.Contains("DAG not found during start up", failed.GetProperty("cause").GetString());
+        Assert.Contains("copy the DAG files to each worker's host", failed.GetProperty("cause").GetString());
     }
 
     private static JsonElement Check(JsonDocument report, string name)
