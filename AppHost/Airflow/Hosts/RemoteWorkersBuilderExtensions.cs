@@ -14,6 +14,9 @@ namespace Aspire.Hosting;
 /// </summary>
 public static class RemoteWorkersBuilderExtensions
 {
+    /// <summary>The deployment's property on the dashboard that says where the join file is.</summary>
+    public const string JoinFileProperty = "airflow.join_file";
+
     /// <summary>
     /// Opens the deployment to workers on other hosts. The broker must listen on <paramref name="listenAddress"/> already
     /// (<c>WithListenAddress</c> on Dragonfly). The api-server listens there on <paramref name="apiPort"/>; the first local
@@ -75,6 +78,11 @@ public static class RemoteWorkersBuilderExtensions
                 await broker.GetDatabase(CeleryBroker.BrokerDatabase).StringSetAsync(JoinFile.DeploymentKey, join.DeploymentId).ConfigureAwait(false);
             }
             join.Write(resource.Paths.JoinFile);
+            // Where it is, on the deployment's row (its properties) and in its log; never what it holds.
+            await notifications.PublishUpdateAsync(resource, s => s with
+            {
+                Properties = [.. s.Properties.Where(p => p.Name != JoinFileProperty), new(JoinFileProperty, resource.Paths.JoinFile)],
+            }).ConfigureAwait(false);
             logger.LogInformation("Workers on other hosts join with {JoinFile} (owner-only: it holds the broker's password). On such a host: " +
                 "dotnet run --project AppHost -- --Airflow:Role=workers --Airflow:Join=PATH-OF-ITS-COPY", resource.Paths.JoinFile);
         }, "The join file for workers on other hosts could not be written");

@@ -75,6 +75,9 @@ public sealed class RemoteWorkersTests
             $"--Airflow:VirtualEnvironment={standIn.VirtualEnvironment}", $"--Airflow:Home={Path.Combine(remoteFolder.Path, "home")}",
             $"--Airflow:DagsFolder={remoteDags}");
         await using var main = await starting;
+        // The dashboard says where the join file is, on the deployment's row.
+        main.App.ResourceNotifications.TryGetCurrentState("airflow", out var deployment);
+        Assert.Contains(deployment!.Snapshot.Properties, p => p.Name == RemoteWorkersBuilderExtensions.JoinFileProperty && Equals(p.Value, joinFile));
 
         // The remote worker answers the main dashboard's ping, the Verifier then runs its DAG on it, and it passes.
         var remoteRow = "airflow-remote-worker-1";
