@@ -224,7 +224,7 @@ public static class AirflowBuilderExtensions
                 }
                 // In a container every interface; here loopback, or the address WithRemoteWorkers gave the endpoint.
                 AddAll(context, "api-server", "--port", api.Resource.GetEndpoint("http").Property(EndpointProperty.TargetPort),
-                    "--host", resource.InContainers ? resource.ListenAddress : BindAddress(api.Resource, "http"));
+                    "--host", resource.InContainers ? resource.ListenAddress : EndpointBinding.BindAddress(api.Resource, "http"));
             })
             // One API worker is plenty on one machine (3.0.3 defaults to 4).
             .WithEnvironment("AIRFLOW__API__WORKERS", "1")
@@ -277,11 +277,6 @@ public static class AirflowBuilderExtensions
         // The migration is the first process: AddAirflow adds it before any other can be.
         return parent.Migration is { } migration ? added.WaitForCompletion(builder.CreateResourceBuilder(migration)) : added;
     }
-
-    /// <summary>Loopback, unless the endpoint was given an address of this machine (<c>WithRemoteWorkers</c>).</summary>
-    private static string BindAddress(IResourceWithEndpoints resource, string endpointName)
-        => resource.Annotations.OfType<EndpointAnnotation>().First(e => e.Name == endpointName).TargetHost is var host
-           && System.Net.IPAddress.TryParse(host, out _) ? host : "127.0.0.1";
 
     private static void AddAll(CommandLineArgsCallbackContext context, params object[] args)
     {

@@ -82,7 +82,7 @@ public static class DragonflyBuilderExtensions
                 context.Args.Add("--logtostderr");
                 context.Args.Add(ReferenceExpression.Create($"--port={resource.PrimaryEndpoint.Property(EndpointProperty.TargetPort)}"));
                 // Only this machine's clients (through Aspire's proxy) need to reach it, unless WithListenAddress says otherwise.
-                context.Args.Add($"--bind={BindAddress(resource)}");
+                context.Args.Add($"--bind={EndpointBinding.BindAddress(resource, IDragonflyResource.PrimaryEndpointName)}");
             })
             .WithServerDefaults();
     }
@@ -99,18 +99,10 @@ public static class DragonflyBuilderExtensions
         where T : IDragonflyResource
     {
         ArgumentException.ThrowIfNullOrEmpty(address);
-        return builder.WithEndpoint(IDragonflyResource.PrimaryEndpointName, endpoint =>
-        {
-            // Not proxied: the server itself binds the address and port (an executable's --bind, a container's published
-            // port on that host address), and clients get that address as the endpoint's host.
-            endpoint.TargetHost = address;
-            endpoint.Port = port;
-            endpoint.IsProxied = false;
-            if (builder.Resource is DragonflyExecutableResource)
-            {
-                endpoint.TargetPort = port;
-            }
-        });
+        // Not proxied: the server itself binds the address and port (an executable's --bind, a container's published port on
+        // that host address), and clients get that address as the endpoint's host.
+        return builder.WithEndpoint(IDragonflyResource.PrimaryEndpointName,
+            endpoint => endpoint.FixOn(port, address, targetPortToo: builder.Resource is DragonflyExecutableResource));
     }
 
     /// <summary>
@@ -158,10 +150,6 @@ public static class DragonflyBuilderExtensions
 
     private const string Scheme = "redis";
 
-    // Loopback unless WithListenAddress set an address of this machine.
-    private static string BindAddress(IResourceWithEndpoints resource)
-        => resource.Annotations.OfType<EndpointAnnotation>().First(e => e.Name == IDragonflyResource.PrimaryEndpointName).TargetHost is var host
-           && System.Net.IPAddress.TryParse(host, out _) ? host : "127.0.0.1";
 
     // No special characters: StackExchange.Redis cannot take a comma in a password
     // (StackExchange/StackExchange.Redis#680), and Aspire's Redis integration does the same.

@@ -38,13 +38,7 @@ public static class RemoteWorkersBuilderExtensions
         }
         resource.RemoteAccess = new(listenAddress, workerLogServerPort);
 
-        builder.CreateResourceBuilder(resource.ApiServer).WithEndpoint("http", endpoint =>
-        {
-            endpoint.TargetHost = listenAddress;
-            endpoint.Port = apiPort;
-            endpoint.TargetPort = apiPort;
-            endpoint.IsProxied = false;
-        });
+        builder.CreateResourceBuilder(resource.ApiServer).WithEndpoint("http", endpoint => endpoint.FixOn(apiPort, listenAddress));
 
         builder.Eventing.Subscribe<BeforeStartEvent>((_, _) =>
         {
@@ -59,10 +53,7 @@ public static class RemoteWorkersBuilderExtensions
             // for every host, so fixed, and the first local worker serves on it too.
             if (resource.Workers.FirstOrDefault() is { } first)
             {
-                var logs = first.Annotations.OfType<EndpointAnnotation>().First(e => e.Name == "logs");
-                logs.Port = workerLogServerPort;
-                logs.TargetPort = workerLogServerPort;
-                logs.IsProxied = false;
+                first.Annotations.OfType<EndpointAnnotation>().First(e => e.Name == "logs").FixOn(workerLogServerPort);
             }
             return Task.CompletedTask;
         });
