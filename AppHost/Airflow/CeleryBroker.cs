@@ -60,19 +60,27 @@ public sealed class CeleryBroker
     /// </summary>
     /// <param name="database">The database number; Redis-protocol servers serve 16 (0 to 15) by default.</param>
     public ReferenceExpression Url(int database)
+        => Url(Password, ReferenceExpression.Create($"{Endpoint.Property(EndpointProperty.Host)}:{Endpoint.Property(EndpointProperty.Port)}"), database);
+
+    /// <summary>
+    /// The same URL for a server known by its address (a workers-only host's broker, from the join file):
+    /// <c>redis://:PASSWORD@HOST:PORT/N</c>, the password URL-encoded.
+    /// </summary>
+    /// <param name="password">The server's password parameter, or null for a server without one.</param>
+    /// <param name="hostAndPort"><c>HOST:PORT</c>.</param>
+    /// <param name="database">The database number, 0 to 15.</param>
+    public static ReferenceExpression Url(ParameterResource? password, ReferenceExpression hostAndPort, int database)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(database);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(database, 15);
 
         var builder = new ReferenceExpressionBuilder();
         builder.AppendLiteral("redis://");
-        if (Password is not null)
+        if (password is not null)
         {
-            builder.Append($":{Password:uri}@");
+            builder.Append($":{password:uri}@");
         }
-        builder.Append($"{Endpoint.Property(EndpointProperty.Host)}");
-        builder.AppendLiteral(":");
-        builder.Append($"{Endpoint.Property(EndpointProperty.Port)}");
+        builder.Append($"{hostAndPort}");
         builder.AppendLiteral($"/{database}");
         return builder.Build();
     }

@@ -26,9 +26,9 @@ public static class JoinedEnvironment
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = $"sqlite:///{paths.SqliteDatabase}";
         env["AIRFLOW__DATABASE__CHECK_MIGRATIONS"] = "False";
 
-        string Url(int database) => string.Create(CultureInfo.InvariantCulture, $"/{database}");
-        env["AIRFLOW__CELERY__BROKER_URL"] = ReferenceExpression.Create($"redis://:{brokerPassword:uri}@{join.BrokerHost}:{join.BrokerPort.ToString(CultureInfo.InvariantCulture)}{Url(CeleryBroker.BrokerDatabase)}");
-        env["AIRFLOW__CELERY__RESULT_BACKEND"] = ReferenceExpression.Create($"redis://:{brokerPassword:uri}@{join.BrokerHost}:{join.BrokerPort.ToString(CultureInfo.InvariantCulture)}{Url(CeleryBroker.ResultBackendDatabase)}");
+        var broker = ReferenceExpression.Create($"{join.BrokerHost}:{join.BrokerPort.ToString(CultureInfo.InvariantCulture)}");
+        env["AIRFLOW__CELERY__BROKER_URL"] = CeleryBroker.Url(brokerPassword, broker, CeleryBroker.BrokerDatabase);
+        env["AIRFLOW__CELERY__RESULT_BACKEND"] = CeleryBroker.Url(brokerPassword, broker, CeleryBroker.ResultBackendDatabase);
         env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = join.ExecutionApiUrl;
 
         // The api-server signs log-fetch tokens with it; this worker's log server checks them.
