@@ -18,18 +18,27 @@ public static class ResourceWatch
     /// </summary>
     public static IResourceBuilder<T> WatchInBackground<T>(this IResourceBuilder<T> resource,
         Func<ResourceNotificationService, ILogger, CancellationToken, Task> watch, string failure) where T : IResource
+        => resource.WatchInBackground(
+            (IServiceProvider services, ILogger logger, CancellationToken stopping) => watch(services.GetRequiredService<ResourceNotificationService>(), logger, stopping),
+            failure);
+
+    /// <summary>
+    /// The same, for a watch that needs more of the AppHost's services than the notifications (the console's logger, the
+    /// resources' logs): it gets the service provider.
+    /// </summary>
+    public static IResourceBuilder<T> WatchInBackground<T>(this IResourceBuilder<T> resource,
+        Func<IServiceProvider, ILogger, CancellationToken, Task> watch, string failure) where T : IResource
     {
         resource.ApplicationBuilder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
         {
             var services = @event.Services;
             var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-            var notifications = services.GetRequiredService<ResourceNotificationService>();
             var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(resource.Resource);
             _ = Task.Run(async () =>
             {
                 try
                 {
-                    await watch(notifications, logger, stopping).ConfigureAwait(false);
+                    await watch(services, logger, stopping).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (stopping.IsCancellationRequested)
                 {

@@ -38,22 +38,16 @@ public static class BrokerBenchmarkBuilderExtensions
 
         // `dotnet run` shows no resource's log: the outcome goes to the AppHost's console too, a failure with the script's
         // own last line (it ends with one line naming the broker and the cause).
-        ILogger console = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-        ResourceLoggerService? logs = null;
-        builder.Eventing.Subscribe<BeforeStartEvent>((@event, _) =>
+        return benchmark.WatchInBackground(async (IServiceProvider services, ILogger logger, CancellationToken stopping) =>
         {
-            console = @event.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AirflowAspire.BrokerBenchmark");
-            logs = @event.Services.GetRequiredService<ResourceLoggerService>();
-            return Task.CompletedTask;
-        });
-
-        return benchmark.WatchInBackground(async (notifications, logger, stopping) =>
-        {
+            var console = services.GetRequiredService<ILoggerFactory>().CreateLogger("AirflowAspire.BrokerBenchmark");
+            var logs = services.GetRequiredService<ResourceLoggerService>();
+            var notifications = services.GetRequiredService<ResourceNotificationService>();
             var lastScriptLine = "";
             using var following = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             var follow = Task.Run(async () =>
             {
-                await foreach (var batch in logs!.WatchAsync(name).WithCancellation(following.Token).ConfigureAwait(false))
+                await foreach (var batch in logs.WatchAsync(name).WithCancellation(following.Token).ConfigureAwait(false))
                 {
                     foreach (var line in batch.Where(l => l.Content.Contains(BrokerBenchmark.ScriptPrefix, StringComparison.Ordinal)))
                     {

@@ -52,10 +52,11 @@ public static class JoinedWorkersBuilderExtensions
 
         var brokerConnection = ReferenceExpression.Create($"{join.BrokerHost}:{join.BrokerPort.ToString(CultureInfo.InvariantCulture)},password={brokerPassword.Resource}");
         var host = System.Net.Dns.GetHostName();
+        string NodeName(int index) => $"{name}-worker-{index}@{host}";
         var workers = Enumerable.Range(1, settings.Workers).Select(index =>
         {
             var workerName = $"{name}-worker-{index}";
-            var node = $"{workerName}@{host}";
+            var node = NodeName(index);
             var worker = builder.AddPythonApp(new PythonAppResource(workerName, "airflow", paths.Root, paths.VirtualEnvironment), environment)
                 .WithArgs(["celery", "worker", "--queues", string.Join(',', settings.QueueList),
                     "--concurrency", settings.Concurrency.ToString(CultureInfo.InvariantCulture), "--celery-hostname", node,
@@ -72,11 +73,11 @@ public static class JoinedWorkersBuilderExtensions
             return worker;
         }).ToList();
 
-        var nodes = string.Join(',', workers.Select((_, i) => $"{name}-worker-{i + 1}@{host}"));
-        check.WatchInBackground(async (notifications, logger, stopping) =>
+        var nodes = string.Join(',', Enumerable.Range(1, settings.Workers).Select(NodeName));
+        check.WatchInBackground((IServiceProvider _, ILogger logger, CancellationToken _) =>
         {
             logger.LogInformation("On the main host, show these workers on its dashboard with --Airflow:RemoteWorkers={Nodes}", nodes);
-            await Task.CompletedTask.ConfigureAwait(false);
+            return Task.CompletedTask;
         }, "The join check could not log the node names");
         return workers;
     }
