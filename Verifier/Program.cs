@@ -41,6 +41,13 @@ if (brokerConnection is not null)
 // Aspire hands the client the Verifier's loggers, and StackExchange.Redis logs each step of its connection (some forty
 // lines) as information: its warnings and errors are what the Verifier's log needs beside its own lines.
 builder.Logging.AddFilter("StackExchange.Redis", LogLevel.Warning);
+// HttpClient logs four Information lines per request (start and end, logical and client handler): with polling every
+// 200 ms they buried the Verifier's own step and check lines (some 900 lines a run). Warning, unless the configuration
+// asks for a level of that category or one above it (Logging__LogLevel__System.Net.Http.HttpClient=Information).
+if (!HttpClientLogging.IsConfigured(builder.Configuration))
+{
+    builder.Logging.AddFilter(HttpClientLogging.Category, LogLevel.Warning);
+}
 
 // Disposed by ExitAsync, within a bound: not with `using`, which would wait for the telemetry flush however long it takes.
 var host = builder.Build();
