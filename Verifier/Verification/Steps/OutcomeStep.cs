@@ -15,9 +15,6 @@ public sealed class OutcomeStep(AirflowClient airflow, CeleryBrokerInspector bro
     // Clocks of the Verifier and the worker are one machine's, but Celery rounds nothing: a little slack.
     private static readonly TimeSpan ClockSlack = TimeSpan.FromSeconds(2);
 
-    // How long Celery's result may trail the run's end.
-    private static readonly TimeSpan CeleryResultGrace = TimeSpan.FromSeconds(5);
-
     /// <inheritdoc />
     public string Name => "outcome";
 
@@ -49,7 +46,7 @@ public sealed class OutcomeStep(AirflowClient airflow, CeleryBrokerInspector bro
         string? brokerError = null;
         try
         {
-            results = await WaitForCeleryResultsAsync(run.TriggeredAt, tasks.Count, ct).ConfigureAwait(false);
+            results = await WaitForCeleryResultsAsync(run.TriggeredAt, tasks, ct).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException)
         {
@@ -123,16 +120,20 @@ public sealed class OutcomeStep(AirflowClient airflow, CeleryBrokerInspector bro
     }
 
     /// <summary>
-    /// Celery's results of this run's tasks. The worker writes them when <c>execute_workload</c> returns, which can
-    /// be after the task reported its state to the api-server and the scheduler ended the run: wait a little.
+    /// Celery's results of this run's tasks. The worker writes one when <c>execute_workload</c> returns, and Airflow 3.0.3's
+    /// supervisor returns only after its last <c>select()</c> has slept out <c>[workers] min_heartbeat_interval</c> (5 s)
+    /// following the task's success (task-sdk <c>supervisor.py</c>, <c>_monitor_subprocess</c>): 5.06 s after the run ended on a
+    /// real deployment, which a fixed 5 s grace missed by 52 ms. So it waits for a result from every task that ran on a
+    /// worker (those with a host), bounded by the run's own timeout; a task that never reached a worker leaves none to wait for.
     /// </summary>
-    private async Task<IReadOnlyList<CeleryResult>> WaitForCeleryResultsAsync(DateTimeOffset triggeredAt, int tasks, CancellationToken ct)
+    private async Task<IReadOnlyList<CeleryResult>> WaitForCeleryResultsAsync(DateTimeOffset triggeredAt, IReadOnlyList<TaskInstance> tasks, CancellationToken ct)
     {
+        var ranOnAWorker = tasks.Count(t => !string.IsNullOrEmpty(t.Hostname));
         var clock = Stopwatch.StartNew();
         while (true)
         {
             var results = await broker.ResultsSinceAsync(triggeredAt - ClockSlack).ConfigureAwait(false);
-            if (results.Count(r => r.Status is "SUCCESS" or "FAILURE") >= tasks || clock.Elapsed > CeleryResultGrace)
+            if (results.Count(r => r.Status is "SUCCESS" or "FAILURE") >= ranOnAWorker || clock.Elapsed > options.RunTimeout)
             {
                 return results;
             }

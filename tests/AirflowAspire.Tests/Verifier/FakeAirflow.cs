@@ -65,6 +65,13 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
     /// </summary>
     public Dictionary<string, int> Faults { get; init; } = [];
 
+    /// <summary>
+    /// How long after the task instance's success the worker writes Celery's result: about <c>[workers] min_heartbeat_interval</c>
+    /// (5 s) on Airflow 3.0.3, whose supervisor returns from <c>execute_workload</c> only after its last select() times out.
+    /// <see cref="Timeout.InfiniteTimeSpan"/>: never.
+    /// </summary>
+    public TimeSpan CeleryResultLag { get; init; } = TimeSpan.Zero;
+
     /// <summary>The task prints this line (Airflow's task log).</summary>
     public string TaskOutput { get; init; } = "Hello from a Celery worker via Dragonfly!";
 
@@ -238,7 +245,15 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
                 meta["children"] = new JsonArray();
                 meta["date_done"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.ffffff");
                 meta["task_id"] = celeryId;
-                await results.StringSetAsync($"celery-task-meta-{celeryId}", meta.ToJsonString());
+                if (CeleryResultLag == TimeSpan.Zero || WorkerError is not null)
+                {
+                    await results.StringSetAsync($"celery-task-meta-{celeryId}", meta.ToJsonString());
+                }
+                else if (CeleryResultLag != Timeout.InfiniteTimeSpan)
+                {
+                    _ = Task.Delay(CeleryResultLag).ContinueWith(_ => results.StringSetAsync($"celery-task-meta-{celeryId}", meta.ToJsonString()),
+                        TaskScheduler.Default).Unwrap();
+                }
             }
         }
         return RunBody(runId, state);

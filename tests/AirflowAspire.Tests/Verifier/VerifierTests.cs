@@ -40,6 +40,12 @@ public sealed class VerifierTests : IAsyncLifetime
         RunTimeout = TimeSpan.FromSeconds(1),
     };
 
+    private static VerifierOptions WithRunTimeout(TimeSpan runTimeout) => new()
+    {
+        Password = Options.Password, PollInterval = Options.PollInterval, HealthTimeout = Options.HealthTimeout, DagTimeout = Options.DagTimeout,
+        RunTimeout = runTimeout,
+    };
+
     private FakeAirflow Fake(string version = "3.0") => new(AirflowOpenApi.Load(version), _redis);
 
     private static AirflowClient Client(HttpMessageHandler airflow) => new(new HttpClient(airflow) { BaseAddress = new Uri("http://airflow-api") });
@@ -125,6 +131,32 @@ public sealed class VerifierTests : IAsyncLifetime
         Assert.Contains("Connection refused", step.Seen);
         Assert.Contains("airflow-api", step.Cause);
         Assert.Contains(report.Checks, c => c.Name == "broker-is-dragonfly");
+    }
+
+    [Fact]
+    public async Task A_Celery_result_written_well_after_the_run_ended_is_waited_for_within_the_run_timeout()
+    {
+        // Beyond the former fixed 5 s grace, which real Airflow 3.0.3 outran by 52 ms (its result came 5.06 s after success).
+        var lag = TimeSpan.FromSeconds(6);
+        var airflow = new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { CeleryResultLag = lag };
+
+        var report = await VerifyAsync(airflow, WithRunTimeout(TimeSpan.FromSeconds(60)));
+
+        var result = Single(report, "celery-result-in-backend");
+        Assert.True(result.Passed, result.Seen);
+    }
+
+    [Fact]
+    public async Task A_Celery_result_that_never_comes_fails_its_check_once_the_run_timeout_has_passed()
+    {
+        var airflow = new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { CeleryResultLag = Timeout.InfiniteTimeSpan };
+
+        var report = await VerifyAsync(airflow, WithRunTimeout(TimeSpan.FromSeconds(2)));
+
+        Assert.True(Single(report, "run-succeeded").Passed);
+        var result = Single(report, "celery-result-in-backend");
+        Assert.False(result.Passed);
+        Assert.Contains("0 SUCCESS", result.Seen);
     }
 
     [Fact]
