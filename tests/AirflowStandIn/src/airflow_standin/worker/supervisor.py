@@ -10,7 +10,9 @@ task-sdk/src/airflow/sdk/execution_time/supervisor.py ``supervise``/``ActivitySu
   killed and the error propagates out of the Celery task (so Celery records FAILURE with it);
 - the task's stdout/stderr become log lines with ``chan`` stdout/stderr and logger ``task``; the
   supervisor heartbeats every ``[workers] min_heartbeat_interval`` seconds; at the end it sends the final
-  state (``PATCH task-instances/{id}/state``). A task that fails still ends the Celery task normally
+  state (``PATCH task-instances/{id}/state``): success (and up_for_retry) as soon as the task process reports it, any other
+  state once the supervisor has noticed the exit, which its last select() delays by ``[workers] min_heartbeat_interval``
+  (so the Celery result trails the task instance's success by that long). A task that fails still ends the Celery task normally
   (``supervise`` returns an exit code, which ``execute_workload`` ignores).
 """
 
@@ -155,13 +157,25 @@ def supervise(*, ti: dict, dag_rel_path: str, bundle_info: dict, token: str, ser
                     _log("ERROR - Too many failed heartbeats; killing the task process")
                     proc.kill()
             next_heartbeat = time.monotonic() + interval
+    # Airflow 3.0.3's supervisor (ActivitySubprocess._monitor_subprocess) loops while the exit code is unknown: once the task
+    # process has closed its sockets the selector watches nothing, so its last select() sleeps out its whole timeout,
+    # min(heartbeat timeout, [workers] min_heartbeat_interval), before the exit is read. A task that succeeded has already
+    # been reported (SucceedTask: PATCH .../state success, STATES_SENT_DIRECTLY); any other final state is sent after that
+    # sleep (update_task_state_if_needed). So execute_workload returns, and Celery writes its result, about
+    # min_heartbeat_interval seconds after the task instance became success (5.06 s measured on real 3.0.3).
     exit_code = proc.wait()
     os.close(log_r)
     # The task runner retries through the API (RetryTask) when the /run answer said should_retry.
     final_state = "success" if exit_code == 0 else ("up_for_retry" if ti_context.get("should_retry") else "failed")
+    sent_directly = final_state in ("success", "up_for_retry")
     try:
-        client.finish(ti["id"], final_state, api(utcnow()))
+        if sent_directly:
+            client.finish(ti["id"], final_state, api(utcnow()))
+        time.sleep(interval)  # the last select(), on no sockets
+        if not sent_directly:
+            client.finish(ti["id"], final_state, api(utcnow()))
     finally:
+        sel.close()
         if log_file:
             log_file.close()
     _log(f"INFO - Task finished task_instance_id={ti['id']} exit_code={exit_code} "
