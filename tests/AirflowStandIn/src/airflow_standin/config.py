@@ -224,11 +224,11 @@ class Config:
 
     def getint(self, section: str, key: str, fallback: int = 0) -> int:
         value = self.get(section, key)
-        return fallback if value in (None, "") else int(value)
+        return fallback if value in (None, "") else _convert(int, section, key, value)
 
     def getfloat(self, section: str, key: str, fallback: float = 0.0) -> float:
         value = self.get(section, key)
-        return fallback if value in (None, "") else float(value)
+        return fallback if value in (None, "") else _convert(float, section, key, value)
 
     def getlist(self, section: str, key: str, delimiter: str = ",") -> list[str]:
         value = self.get(section, key) or ""
@@ -283,3 +283,17 @@ def faults() -> dict:
     if not isinstance(data, dict):
         raise SystemExit(f"{path} must hold a JSON object")
     return data
+
+
+class AirflowConfigException(Exception):
+    """airflow.exceptions.AirflowConfigException."""
+
+
+def _convert(kind, section: str, key: str, value: str):
+    """AirflowConfigParser.getint/getfloat (airflow-core/src/airflow/configuration.py): a value that is not one is an error."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise AirflowConfigException(
+            f'Failed to convert value to {kind.__name__}. Please check "{key}" key in "{section}" section. '
+            f'Current value: "{value}".') from None

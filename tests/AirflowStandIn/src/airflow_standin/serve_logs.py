@@ -75,6 +75,11 @@ def serve_forever(port: int, host: str = "0.0.0.0") -> None:
     server.serve_forever()
 
 
+def serve_worker_logs() -> None:
+    """serve_logs() with no port (airflow-core/src/airflow/utils/serve_logs.py): ``[logging] worker_log_server_port``."""
+    serve_forever(conf().getint("logging", "worker_log_server_port", 8793))
+
+
 def _set_parent_death_signal() -> None:
     try:
         import ctypes

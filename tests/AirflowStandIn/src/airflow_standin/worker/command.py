@@ -43,9 +43,9 @@ def worker(args) -> int:
 
     sub_proc = None
     if not args.skip_serve_logs:
-        port = conf().getint("logging", "worker_log_server_port", 8793)
-        sub_proc = multiprocessing.Process(target=serve_logs.serve_forever, args=(port,), daemon=True,
-                                           name="serve-logs")
+        # As celery_command._serve_logs: serve_logs() reads conf.getint("logging", "WORKER_LOG_SERVER_PORT") in the
+        # subprocess, so a port that is not a number kills the log server with a traceback while the worker runs on.
+        sub_proc = multiprocessing.Process(target=serve_logs.serve_worker_logs, daemon=True, name="serve-logs")
         sub_proc.start()
     try:
         app.worker_main(options)
