@@ -31,4 +31,27 @@ internal static class EndpointBinding
         }
         endpoint.IsProxied = false;
     }
+
+    /// <summary>
+    /// A TCP port free on every interface now, for a server the AppHost configures with a port number of its own choosing
+    /// (Airflow's log servers bind <c>[::]</c>, or <c>0.0.0.0</c> without IPv6). Chosen once, when the model is built.
+    /// </summary>
+    public static int FreePort()
+    {
+        System.Net.Sockets.TcpListener listener;
+        try
+        {
+            listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.IPv6Any, 0);
+            listener.Server.DualMode = true;
+            listener.Start();
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, 0);
+            listener.Start();
+        }
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
 }

@@ -43,7 +43,12 @@ public static class AirflowBuilderExtensions
 
         var top = RepositoryPaths.Top(builder.AppHostDirectory);
         var paths = builder.ExecutionContext.IsPublishMode ? AirflowPaths.ForContainer(top, settings) : new AirflowPaths(top, settings);
-        var resource = new AirflowResource(name, settings, paths, AirflowSecrets.Add(builder, name, adminPassword), CeleryBroker.For(broker.Resource));
+        var resource = new AirflowResource(name, settings, paths, AirflowSecrets.Add(builder, name, adminPassword), CeleryBroker.For(broker.Resource))
+        {
+            // In a container each process is a host of its own, on Airflow's default ports; here, ports the AppHost chooses.
+            WorkerLogServerPort = settings.WorkerLogServerPort ?? (paths.InContainer ? AirflowContainer.WorkerLogServerPort : EndpointBinding.FreePort()),
+            TriggerLogServerPort = paths.InContainer ? AirflowContainer.TriggerLogServerPort : EndpointBinding.FreePort(),
+        };
         var airflow = builder.AddResource(resource)
             .WithInitialState(new() { ResourceType = "Airflow", State = "Configured", Properties = [] })
             // What its processes share, written into each of them: it runs nothing itself.
@@ -64,6 +69,16 @@ public static class AirflowBuilderExtensions
         {
             resource.ThrowIfIncomplete();
             resource.ThrowIfNotPublishable();
+            if (!resource.InContainers)
+            {
+                // The log servers listen on the ports the deployment chose (WithRemoteWorkers may have changed the workers' one):
+                // shown on the dashboard, never allocated or proxied by Aspire.
+                resource.Workers[0].Annotations.OfType<EndpointAnnotation>().First(e => e.Name == "logs").FixOn(resource.WorkerLogServerPort);
+                foreach (var triggerer in resource.Processes.Where(p => p.Role == AirflowRole.Triggerer))
+                {
+                    triggerer.Annotations.OfType<EndpointAnnotation>().First(e => e.Name == "logs").FixOn(resource.TriggerLogServerPort);
+                }
+            }
             return Task.CompletedTask;
         });
         return airflow;
@@ -140,18 +155,20 @@ public static class AirflowBuilderExtensions
     public static IResourceBuilder<AirflowProcessResource> AddDagProcessor(this IResourceBuilder<AirflowResource> airflow, [ResourceName] string name)
         => airflow.AddProcess(new AirflowProcessResource(name, airflow.Resource, AirflowRole.DagProcessor)).WithArgs("dag-processor");
 
-    /// <summary>The triggerer, which deferrable operators need; its log server on an allocated port.</summary>
+    /// <summary>
+    /// The triggerer, which deferrable operators need; its log server on the deployment's <see cref="AirflowResource.TriggerLogServerPort"/>
+    /// (<c>[logging] trigger_log_server_port</c>, set for every process by the shared environment).
+    /// </summary>
     public static IResourceBuilder<AirflowProcessResource> AddTriggerer(this IResourceBuilder<AirflowResource> airflow, [ResourceName] string name)
-    {
-        var triggerer = airflow.AddProcess(new AirflowProcessResource(name, airflow.Resource, AirflowRole.Triggerer)).WithArgs("triggerer")
+        => airflow.AddProcess(new AirflowProcessResource(name, airflow.Resource, AirflowRole.Triggerer)).WithArgs("triggerer")
             .WithEndpoint(name: "logs", scheme: "http", targetPort: airflow.Resource.TargetPort(AirflowContainer.TriggerLogServerPort));
-        return triggerer.WithEnvironment("AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT", triggerer.Resource.GetEndpoint("logs").Property(EndpointProperty.TargetPort));
-    }
 
     /// <summary>
     /// <paramref name="count"/> Celery workers, <c>{name}-1</c>, <c>{name}-2</c>, ..., each with its own Celery node name
-    /// (<c>{name}-N@host</c>) and log-server port, on <paramref name="queues"/> with <paramref name="concurrency"/> slots;
-    /// healthy when the worker answers Celery's remote-control ping through the broker.
+    /// (<c>{name}-N@host</c>), on <paramref name="queues"/> with <paramref name="concurrency"/> slots; healthy when the worker
+    /// answers Celery's remote-control ping through the broker. The deployment's first worker serves this host's log folder
+    /// (shared by every process) on <see cref="AirflowResource.WorkerLogServerPort"/>; the others run with <c>--skip-serve-logs</c>,
+    /// as they would collide on that port. In containers each worker is a host of its own and serves its own logs.
     /// </summary>
     public static IReadOnlyList<IResourceBuilder<CeleryWorkerResource>> AddCeleryWorkers(this IResourceBuilder<AirflowResource> airflow,
         [ResourceName] string name, int count, IReadOnlyList<string> queues, int concurrency)
@@ -170,14 +187,20 @@ public static class AirflowBuilderExtensions
         {
             var workerName = $"{name}-{index}";
             var node = $"{workerName}@{host}";
+            var servesLogs = airflow.Resource.InContainers || airflow.Resource.WorkerList.Count == 0;
             var worker = airflow.AddProcess(new CeleryWorkerResource(workerName, airflow.Resource, node, queues))
-                .WithEndpoint(name: "logs", scheme: "http", targetPort: airflow.Resource.TargetPort(AirflowContainer.WorkerLogServerPort))
                 .WithArgs("celery", "worker",
                     "--queues", string.Join(',', queues),
                     "--concurrency", concurrency.ToString(CultureInfo.InvariantCulture),
                     "--celery-hostname", node);
-            // Two workers on one host would collide on the default log-server port 8793 (each container has its own: 8793).
-            worker.WithEnvironment("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT", worker.Resource.GetEndpoint("logs").Property(EndpointProperty.TargetPort));
+            if (servesLogs)
+            {
+                worker.WithEndpoint(name: "logs", scheme: "http", targetPort: airflow.Resource.TargetPort(AirflowContainer.WorkerLogServerPort));
+            }
+            else
+            {
+                worker.WithArgs("--skip-serve-logs");
+            }
 
             airflow.Resource.WorkerList.Add(worker.Resource);
             return worker.WithCeleryPingHealthCheck(broker.Resource.ConnectionStringExpression, node);
@@ -228,16 +251,6 @@ public static class AirflowBuilderExtensions
             })
             // One API worker is plenty on one machine (3.0.3 defaults to 4).
             .WithEnvironment("AIRFLOW__API__WORKERS", "1")
-            .WithEnvironment(context =>
-            {
-                // While a task runs, the api-server reads its log from http://{ti.hostname}:{its own [logging]
-                // worker_log_server_port}/log/... (file_task_handler.py): one port for every worker of a host. It gets the
-                // first worker's, so that worker's running tasks show their logs live.
-                if (resource.Workers.FirstOrDefault() is { } first)
-                {
-                    context.EnvironmentVariables["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = first.GetEndpoint("logs").Property(EndpointProperty.TargetPort);
-                }
-            })
             .WithUrlForEndpoint("http", url => url.DisplayText = "Airflow UI");
 
         api.OnBeforeResourceStarted(async (_, _, ct) =>

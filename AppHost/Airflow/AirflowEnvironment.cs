@@ -43,6 +43,15 @@ public static class AirflowEnvironment
         // The queue the Verifier's DAG (airflow/dags/hello_dragonfly.py) sends its task to: Airflow:VerificationQueue.
         env[VerificationQueueVariable] = airflow.Settings.EffectiveVerificationQueue;
 
+        // The log servers: every worker of this host behind one port (the api-server reads a running task's log from
+        // http://{ti.hostname}:{worker_log_server_port}), and the triggerer's. 3.0.3's file_task_handler.py reads the
+        // triggerer's port as [logging] triggerer_log_server_port, a key config.yml does not have (the triggerer serves on
+        // trigger_log_server_port): both are set, so a deferred task's live log is read where it is served.
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = airflow.WorkerLogServerPort.ToString(invariant);
+        env["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"] = airflow.TriggerLogServerPort.ToString(invariant);
+        env["AIRFLOW__LOGGING__TRIGGERER_LOG_SERVER_PORT"] = airflow.TriggerLogServerPort.ToString(invariant);
+
         // New DAG files appear within seconds instead of the default 300 s (apache/airflow#49891).
         env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"] = "5";
     }

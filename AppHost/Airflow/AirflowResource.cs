@@ -46,6 +46,22 @@ public sealed class AirflowResource : Resource
     /// <summary>The named volume of a published deployment that every process writes its logs to (<c>{name}-logs</c>).</summary>
     public string LogsVolume => $"{Name}-logs";
 
+    /// <summary>
+    /// <c>[logging] worker_log_server_port</c> of every process: the port this host's one worker log server listens on (the first
+    /// worker's; the others run with <c>--skip-serve-logs</c>, as the log folder is shared), and the one the api-server reads a
+    /// running task's log from, at <c>http://{ti.hostname}:{port}/log/...</c> (3.0.3 <c>file_task_handler.py</c>,
+    /// <c>_get_log_retrieval_url</c>). A value the AppHost chooses, not another resource's endpoint: the orchestrator cannot put
+    /// one executable's allocated port into another's environment, and left the api-server an unresolved template.
+    /// </summary>
+    public int WorkerLogServerPort { get; internal set; }
+
+    /// <summary>
+    /// The triggerer's log server port: <c>[logging] trigger_log_server_port</c> for the triggerer, which serves on it, and
+    /// <c>[logging] triggerer_log_server_port</c> for the api-server, the key 3.0.3's <c>file_task_handler.py</c> reads (its
+    /// fallback, 8794, otherwise).
+    /// </summary>
+    public int TriggerLogServerPort { get; internal set; }
+
     /// <summary>The generated secrets every process shares.</summary>
     public AirflowSecrets Secrets { get; }
 

@@ -68,8 +68,12 @@ public sealed partial class AirflowSettings
     /// <summary>With <see cref="ListenAddress"/>: the api-server's port (Airflow's default, 8080).</summary>
     public int ApiPort { get; init; } = 8080;
 
-    /// <summary>With <see cref="ListenAddress"/>: the workers' log-server port the api-server reads every host's logs from (Airflow's default, 8793).</summary>
-    public int WorkerLogServerPort { get; init; } = 8793;
+    /// <summary>
+    /// The port of this host's worker log server (the first worker serves the shared log folder, the others run with
+    /// <c>--skip-serve-logs</c>), which the api-server reads a running task's log from: <c>[logging] worker_log_server_port</c>.
+    /// Unset: Airflow's 8793 with <see cref="ListenAddress"/> (one port for every host), a free port chosen at start otherwise.
+    /// </summary>
+    public int? WorkerLogServerPort { get; init; }
 
     /// <summary>Celery node names (<c>name@host</c>) of workers on other hosts, comma-separated: each gets a row and a health check on this dashboard.</summary>
     public string RemoteWorkers { get; init; } = "";
@@ -218,7 +222,7 @@ public sealed partial class AirflowSettings
         {
             throw Invalid("AdvertisedAddress", advertised, "an IP address or host name of this machine that the main host reaches, e.g. 10.0.0.7");
         }
-        foreach (var (key, port) in new[] { ("ApiPort", ApiPort), ("WorkerLogServerPort", WorkerLogServerPort) })
+        foreach (var (key, port) in new[] { ("ApiPort", ApiPort), ("WorkerLogServerPort", WorkerLogServerPort ?? AirflowContainer.WorkerLogServerPort) })
         {
             if (port is < 1 or > 65535)
             {

@@ -27,7 +27,7 @@ internal static class StackDeployment
         if (settings.AcceptsRemoteWorkers)
         {
             // --Airflow:ListenAddress=ADDRESS: the broker and the api-server on an address other hosts reach, and the join file.
-            airflow.WithRemoteWorkers(settings.ListenAddress!, settings.ApiPort, settings.WorkerLogServerPort, settings.RemoteWorkerList);
+            airflow.WithRemoteWorkers(settings.ListenAddress!, settings.ApiPort, settings.WorkerLogServerPort ?? AirflowContainer.WorkerLogServerPort, settings.RemoteWorkerList);
         }
 
         airflow.AddScheduler("airflow-scheduler");

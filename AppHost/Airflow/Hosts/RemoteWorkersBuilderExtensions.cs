@@ -37,6 +37,9 @@ public static class RemoteWorkersBuilderExtensions
                 "Workers on other hosts need Dragonfly as the broker (Airflow:Broker=dragonfly): the Redis broker here listens on loopback only.");
         }
         resource.RemoteAccess = new(listenAddress, workerLogServerPort);
+        // The api-server reads a running task's log from http://{ti.hostname}:{its worker_log_server_port}: one port for
+        // every host, this one's first worker included.
+        resource.WorkerLogServerPort = workerLogServerPort;
 
         builder.CreateResourceBuilder(resource.ApiServer).WithEndpoint("http", endpoint => endpoint.FixOn(apiPort, listenAddress));
 
@@ -48,12 +51,6 @@ public static class RemoteWorkersBuilderExtensions
                 throw new DistributedApplicationException(
                     $"Airflow '{resource.Name}' takes workers on other hosts at {listenAddress}, but its broker '{resource.Broker.Resource.Name}' listens on " +
                     $"{brokerEndpoint.TargetHost}: call WithListenAddress(\"{listenAddress}\", port) on it.");
-            }
-            // The api-server reads a running task's log from http://{ti.hostname}:{its worker_log_server_port}: one port
-            // for every host, so fixed, and the first local worker serves on it too.
-            if (resource.Workers.FirstOrDefault() is { } first)
-            {
-                first.Annotations.OfType<EndpointAnnotation>().First(e => e.Name == "logs").FixOn(workerLogServerPort);
             }
             return Task.CompletedTask;
         });

@@ -112,18 +112,17 @@ public sealed class AirflowModelTests
         await using var app = await BuildAsync("--Airflow:Workers=2");
         var scheduler = app.Resource<AirflowProcessResource>("airflow-scheduler");
         var schedulerEnv = await app.EnvironmentAsync(scheduler);
-        var worker1 = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-worker-1"));
-        var worker2 = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-worker-2"));
         var triggerer = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-triggerer"));
 
         Assert.Equal("True", schedulerEnv["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"]);
         Assert.Equal(await scheduler.GetEndpoint("health").Property(EndpointProperty.TargetPort).GetValueAsync(TestContext.Current.CancellationToken),
             schedulerEnv["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT"]);
-        Assert.NotEqual(worker1["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"], worker2["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"]);
-        Assert.NotEqual("8793", worker1["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"]);
         Assert.True(int.TryParse(triggerer["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"], out _));
-        Assert.Equal(["celery", "worker", "--queues", "default", "--concurrency", "4", "--celery-hostname", $"airflow-worker-2@{System.Net.Dns.GetHostName()}"],
-            await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-worker-2")));
+        // One log server per host: the first worker serves the shared log folder, the second would collide on its port.
+        Assert.Equal(["celery", "worker", "--queues", "default", "--concurrency", "4", "--celery-hostname", $"airflow-worker-1@{System.Net.Dns.GetHostName()}"],
+            await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-worker-1")));
+        Assert.Equal(["celery", "worker", "--queues", "default", "--concurrency", "4", "--celery-hostname", $"airflow-worker-2@{System.Net.Dns.GetHostName()}",
+            "--skip-serve-logs"], await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-worker-2")));
     }
 
     [Fact]
@@ -334,7 +333,7 @@ public sealed class AirflowModelTests
     }
 
     [Fact]
-    public async Task What_has_no_authentication_listens_on_loopback_and_the_api_server_reads_the_first_workers_log_port()
+    public async Task What_has_no_authentication_listens_on_loopback_and_every_process_has_the_hosts_log_server_ports_as_numbers()
     {
         await using var app = await BuildAsync("--Airflow:Workers=2");
 
@@ -342,12 +341,20 @@ public sealed class AirflowModelTests
         Assert.Equal("127.0.0.1", scheduler["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST"]);
         var flower = (await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-flower"))).ToList();
         Assert.Equal("127.0.0.1", flower[flower.IndexOf("--hostname") + 1]);
-        // A running task's log is fetched at the api-server's own [logging] worker_log_server_port.
+        // A running task's log is fetched at the api-server's own [logging] worker_log_server_port, where the first worker serves
+        // this host's log folder; a deferred task's at its triggerer_log_server_port, where the triggerer serves. The values are
+        // numbers the AppHost chose, never an endpoint expression of another process (which the orchestrator cannot resolve in
+        // this one's environment: it left the api-server `{{- portForServing "airflow-worker-1" -}}`).
+        var environments = new List<IReadOnlyDictionary<string, string>>();
+        foreach (var process in Processes)
+        {
+            environments.Add(await app.EnvironmentAsync(app.Resource<AirflowProcessResource>(process)));
+        }
         var api = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-api"));
-        var worker1 = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-worker-1"));
-        var worker2 = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-worker-2"));
-        Assert.Equal(worker1["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"], api["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"]);
-        Assert.NotEqual(worker1["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"], worker2["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"]);
+        Assert.True(int.TryParse(api["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"], out _), api["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"]);
+        Assert.All(environments, env => Assert.Equal(api["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"], env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"]));
+        Assert.All(environments, env => Assert.Equal(api["AIRFLOW__LOGGING__TRIGGERER_LOG_SERVER_PORT"], env["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"]));
+        Assert.True(int.TryParse(api["AIRFLOW__LOGGING__TRIGGERER_LOG_SERVER_PORT"], out _));
     }
 
     private const string OtlpHttpSetting = "ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL";

@@ -99,7 +99,9 @@ public sealed class ManifestPublishTests(ManifestPublishTests.Published publishe
         var scheduler = Env(Resource("airflow-scheduler"));
         Assert.Equal("0.0.0.0", scheduler["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST"]);
         Assert.Equal("{airflow-scheduler.bindings.health.targetPort}", scheduler["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT"]);
-        Assert.All(Workers, worker => Assert.Equal($"{{{worker}.bindings.logs.targetPort}}", Env(Resource(worker))["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"]));
+        // Each container is a host of its own: every worker serves its logs on Airflow's default port, where the api-server reads them.
+        Assert.All([.. Workers, "airflow-api"], process => Assert.Equal("8793", Env(Resource(process))["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"]));
+        Assert.All(Workers, worker => Assert.DoesNotContain("--skip-serve-logs", Resource(worker)["args"]!.AsArray().Select(a => a!.ToString())));
     }
 
     [Fact]

@@ -14,11 +14,14 @@ public static class AirflowReference
     /// <summary>The folder of one version's facts (which may not exist).</summary>
     public static string Directory(string version) => Path.Combine(AppContext.BaseDirectory, "TestData", "Airflow", version);
 
-    /// <summary>Every <c>(section, key)</c> that the line's config.yml and its Celery provider's provider.yaml declare.</summary>
+    /// <summary>
+    /// Every <c>(section, key)</c> that the line's config.yml and its Celery provider's provider.yaml declare, and those its code
+    /// reads without declaring them (<c>read-keys.txt</c>, each with its source line).
+    /// </summary>
     public static HashSet<(string Section, string Key)> ConfigKeys(string version)
     {
-        var file = Path.Combine(Directory(version), "config-keys.txt");
-        return File.ReadLines(file)
+        var read = Path.Combine(Directory(version), "read-keys.txt");
+        return File.ReadLines(Path.Combine(Directory(version), "config-keys.txt")).Concat(File.Exists(read) ? File.ReadLines(read) : [])
             .Where(line => line.Length > 0 && !line.StartsWith('#'))
             .Select(line => line.Split(' ', 2))
             .Select(parts => (parts[0], parts[1]))
