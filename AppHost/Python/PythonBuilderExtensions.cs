@@ -13,6 +13,10 @@ public static class PythonBuilderExtensions
     public static string InstallerScript(IDistributedApplicationBuilder builder)
         => Path.Combine(builder.AppHostDirectory, "Python", "install_environment.py");
 
+    /// <summary>The script that checks an existing environment, beside this file.</summary>
+    public static string CheckerScript(IDistributedApplicationBuilder builder)
+        => Path.Combine(builder.AppHostDirectory, "Python", "check_environment.py");
+
     /// <summary>
     /// Adds a one-shot resource that creates the virtual environment and installs a requirement
     /// with a constraints file: with uv when it is on PATH (uv can also provide the Python version),
@@ -41,7 +45,8 @@ public static class PythonBuilderExtensions
             {
                 foreach (var arg in (string[])[.. prefix, InstallerScript(builder),
                              "--venv", environment.Location, "--python-version", pythonVersion, "--installer", installer,
-                             "--requirement", resource.Requirement!, "--constraint", constraint])
+                             "--requirement", resource.Requirement!, "--constraint", constraint,
+                             .. resource.Avoided.SelectMany(a => (string[])["--avoid", a.Range, .. a.Companions.SelectMany(c => (string[])["--avoid-companion", c])])])
                 {
                     context.Args.Add(arg);
                 }
@@ -52,14 +57,49 @@ public static class PythonBuilderExtensions
     }
 
     /// <summary>
-    /// Adds a one-shot resource that checks an existing virtual environment by running one of its
-    /// executables (e.g. <c>airflow version</c>), for machines that cannot install one.
+    /// Adds a one-shot resource that checks an existing virtual environment, for machines that cannot install one: its own
+    /// python reads the installed metadata (no import of the package, so it takes milliseconds) and fails, saying why and the fix,
+    /// unless <paramref name="distribution"/> is installed at <paramref name="version"/> with its <paramref name="module"/> and
+    /// its <paramref name="executableName"/>, and nothing <see cref="Avoiding"/> names is in its range.
     /// </summary>
+    /// <param name="builder">The distributed application builder.</param>
+    /// <param name="name">The resource name.</param>
+    /// <param name="environment">The existing environment.</param>
+    /// <param name="distribution">The distribution that must be installed, e.g. <c>apache-airflow</c>.</param>
+    /// <param name="version">Its version, exactly.</param>
+    /// <param name="setting">The setting that asks for <paramref name="version"/>, named in the message when another is installed.</param>
+    /// <param name="module">Its top-level module, which must be found.</param>
+    /// <param name="executableName">Its executable in the environment's <c>bin</c>.</param>
     public static IResourceBuilder<PythonEnvironmentResource> AddExistingPythonEnvironment(
         this IDistributedApplicationBuilder builder, [ResourceName] string name, VirtualEnvironment environment,
-        string executableName, params string[] checkArgs)
-        => builder.AddResource(new PythonEnvironmentResource(name, environment.GetExecutable(executableName), builder.AppHostDirectory, environment))
-            .WithArgs(checkArgs);
+        string distribution, string version, string setting, string module, string executableName)
+    {
+        var resource = new PythonEnvironmentResource(name, environment.GetExecutable("python"), builder.AppHostDirectory, environment);
+        return builder.AddResource(resource)
+            .WithArgs(context =>
+            {
+                foreach (var arg in (string[])[CheckerScript(builder), "--distribution", distribution, "--version", version, "--setting", setting,
+                             "--module", module, "--executable", executableName,
+                             .. resource.Avoided.SelectMany(a => (string[])["--avoid", a.Range, "--why", a.Why])])
+                {
+                    context.Args.Add(arg);
+                }
+            })
+            .WithEnvironment("PYTHONUNBUFFERED", "1");
+    }
+
+    /// <summary>
+    /// Keeps a range of a package known to be broken out of the environment: an install whose constraints pin it inside
+    /// <paramref name="range"/> (<c>NAME&gt;=LOW,&lt;HIGH</c>) asks for <c>NAME&gt;=HIGH</c> instead, without the pins of
+    /// <paramref name="companions"/> (packages the fixed release needs newer); a check of an existing environment fails on it,
+    /// saying <paramref name="why"/>.
+    /// </summary>
+    public static IResourceBuilder<PythonEnvironmentResource> Avoiding(this IResourceBuilder<PythonEnvironmentResource> builder,
+        string range, string why, params string[] companions)
+    {
+        builder.Resource.Avoided.Add((range, why, companions));
+        return builder;
+    }
 
     /// <summary>
     /// Adds a process started from an executable of a virtual environment (a <see cref="PythonAppResource"/>

@@ -3,6 +3,11 @@
 Run by the AppHost as a one-shot resource. A no-op when the environment already holds what was
 asked for: the last successful install is recorded in the environment and compared first.
 Standard library only: it runs before anything is installed.
+
+--avoid "NAME>=LOW,<HIGH" keeps a known-broken range of a package out: when the constraints file pins NAME
+inside it, the install uses a copy of the constraints without that pin (nor those of --avoid-companion, which
+the fixed release needs newer) and asks for NAME>=HIGH instead. pip refuses a requirement that conflicts with a
+constraint, so the constraints themselves must change; the copy is kept in the environment.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -90,6 +96,81 @@ def check_sources(args: argparse.Namespace, uv: str | None) -> None:
             )
 
 
+def normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    """The release numbers of a version, 3.19.0rc1 -> (3, 19, 0): enough to compare provider releases."""
+    return tuple(int(part) for part in re.findall(r"\d+", version.split("rc")[0].split("a")[0].split("b")[0])[:3])
+
+
+def parse_avoid(spec: str) -> tuple[str, str, str]:
+    match = re.fullmatch(r"\s*([A-Za-z0-9_.-]+)\s*>=\s*([0-9.]+)\s*,\s*<\s*([0-9.]+)\s*", spec)
+    if not match:
+        raise SystemExit(f"--avoid takes NAME>=LOW,<HIGH, not {spec!r}")
+    return normalized(match.group(1)), match.group(2), match.group(3)
+
+
+def read_text(source: str, timeout: int) -> str:
+    if source.startswith(("http://", "https://")):
+        with urllib.request.urlopen(source, timeout=timeout) as response:
+            return response.read().decode("utf-8")
+    return Path(source).read_text(encoding="utf-8")
+
+
+def pins(constraints: str) -> dict[str, str]:
+    """NAME==VERSION lines of a constraints file, by normalized name."""
+    found = {}
+    for line in constraints.splitlines():
+        match = re.match(r"^\s*([A-Za-z0-9_.-]+)\s*==\s*([^\s;#]+)", line)
+        if match:
+            found[normalized(match.group(1))] = match.group(2)
+    return found
+
+
+def avoided(args: argparse.Namespace, requirements: list[str]) -> str:
+    """The constraints to install with: the file as given, or a copy without the pins an --avoid range catches."""
+    if not args.avoid:
+        return args.constraint
+    try:
+        constraints = read_text(args.constraint, args.index_timeout)
+    except (urllib.error.URLError, OSError) as error:
+        fail(f"The constraints file {args.constraint} could not be read: {error}.",
+             "check the network or proxy, or point Airflow:VirtualEnvironment at an environment that already has Airflow.")
+    pinned = pins(constraints)
+    drop = set()
+    for spec in args.avoid:
+        name, low, high = parse_avoid(spec)
+        version = pinned.get(name)
+        if version is not None and version_tuple(low) <= version_tuple(version) < version_tuple(high):
+            print(f"The constraints pin {name}=={version}, inside {spec}, a range known to be broken: installing {name}>={high} "
+                  f"instead, without the pins of {', '.join([name, *args.avoid_companion])}.", flush=True)
+            drop.update([name, *map(normalized, args.avoid_companion)])
+            requirements.append(f"{name}>={high}")
+    if not drop:
+        return args.constraint
+    kept = [line for line in constraints.splitlines()
+            if not (m := re.match(r"^\s*([A-Za-z0-9_.-]+)\s*==", line)) or normalized(m.group(1)) not in drop]
+    local = args.venv.parent / f"{args.venv.name}.constraints.txt"
+    local.parent.mkdir(parents=True, exist_ok=True)
+    local.write_text(f"# {args.constraint}, without the pins of {', '.join(sorted(drop))} (--avoid {' '.join(args.avoid)})\n"
+                     + "\n".join(kept) + "\n", encoding="utf-8")
+    return str(local)
+
+
+def check_installed(args: argparse.Namespace) -> None:
+    """Fails when an avoided range got installed all the same (another requirement pulled it in)."""
+    for spec in args.avoid:
+        name, low, high = parse_avoid(spec)
+        completed = subprocess.run([str(python_of(args.venv)), "-c", f"import importlib.metadata as m; print(m.version({name!r}))"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=False)
+        version = completed.stdout.strip()
+        if completed.returncode == 0 and version and version_tuple(low) <= version_tuple(version) < version_tuple(high):
+            fail(f"{name} {version} was installed, inside {spec}, a range known to be broken.",
+                 f"install {name}>={high} into {args.venv}, or delete the environment folder to start over.")
+
+
 def python_of(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
@@ -103,10 +184,14 @@ def main() -> None:
     # The AppHost decides (uv when it is on PATH, which also runs this script) and says which: one decision, not two.
     parser.add_argument("--installer", choices=["uv", "pip"], required=True)
     parser.add_argument("--index-timeout", type=int, default=15, help="seconds before an unreachable index is given up")
+    parser.add_argument("--avoid", action="append", default=[], help='a broken range kept out, "NAME>=LOW,<HIGH" (repeatable)')
+    parser.add_argument("--avoid-companion", action="append", default=[], help="a package whose pin goes with an avoided one's")
     args = parser.parse_args()
 
     started = time.monotonic()
     wanted = {"requirement": args.requirement, "constraint": args.constraint, "python": args.python_version}
+    if args.avoid:
+        wanted["avoid"] = args.avoid + args.avoid_companion
     stamp = args.venv / STAMP
     if python_of(args.venv).exists() and stamp.exists():
         try:
@@ -134,13 +219,15 @@ def main() -> None:
     try:
         if stamp.exists():
             stamp.unlink()  # Only a finished install is recorded.
+        requirements = [args.requirement]
+        constraint = avoided(args, requirements)
         if uv:
             run([uv, "venv", "--allow-existing", "--python", args.python_version, str(args.venv)])
-            install = [uv, "pip", "install", "--python", str(python_of(args.venv)), args.requirement, "--constraint", args.constraint]
+            install = [uv, "pip", "install", "--python", str(python_of(args.venv)), *requirements, "--constraint", constraint]
         else:
             run([sys.executable, "-m", "venv", str(args.venv)])
             install = [str(python_of(args.venv)), "-m", "pip", "install", "--disable-pip-version-check",
-                       args.requirement, "--constraint", args.constraint]
+                       *requirements, "--constraint", constraint]
         # The probe above already failed fast on an unreachable index; the ~150-package install itself keeps the
         # installers' own retries and timeouts, so one slow read does not abort it.
         run(install)
@@ -163,6 +250,7 @@ def main() -> None:
     except FileNotFoundError as error:
         fail(f"{error.filename} could not be run.", "install Python 3 with its venv module (Debian: apt-get install python3-venv) or uv.")
 
+    check_installed(args)
     stamp.write_text(json.dumps(wanted))
     print(f"Installed {args.requirement} into {args.venv} in {time.monotonic() - started:.1f} s.", flush=True)
 

@@ -74,6 +74,47 @@ public sealed class InstallEnvironmentTests
         Assert.Contains($"Airflow:PythonVersion is {other}", result.Output);
     }
 
+    // Constraints pinning a Celery provider of apache/airflow#59707 (3.14.0 to 3.18.x: workers named with --celery-hostname never
+    // run tasks) are installed from a copy without that pin nor its companion's, asking for 3.19.0 or later; other pins stay.
+    [Theory]
+    [InlineData("3.17.1", true)]
+    [InlineData("3.14.0", true)]
+    [InlineData("3.19.0", false)]
+    [InlineData("3.12.1", false)]
+    public async Task A_pinned_Celery_provider_in_the_avoided_range_is_replaced_by_the_fixed_release(string pinned, bool replaced)
+    {
+        var python = RequirePython();
+        using var folder = new TemporaryFolder();
+        using var index = new EmptyPackageIndex();
+        var venv = Path.Combine(folder.Path, "venv");
+        var constraints = Path.Combine(folder.Path, "constraints.txt");
+        await File.WriteAllTextAsync(constraints,
+            $"celery==5.5.3\napache-airflow-providers-celery=={pinned}\napache_airflow_providers_common_compat==1.10.1\n", TestContext.Current.CancellationToken);
+
+        // The empty index has no package: the install itself fails after the constraints were read.
+        var result = await RunAsync(new Dictionary<string, string> { ["PIP_INDEX_URL"] = index.Url },
+            "--venv", venv, "--python-version", python, "--requirement", "apache-airflow[celery]==3.1.8", "--constraint", constraints, "--installer", "pip",
+            "--avoid", "apache-airflow-providers-celery>=3.14.0,<3.19.0", "--avoid-companion", "apache-airflow-providers-common-compat");
+
+        Assert.Equal(1, result.ExitCode);
+        var copy = Path.Combine(folder.Path, "venv.constraints.txt");
+        if (replaced)
+        {
+            Assert.Contains($"The constraints pin apache-airflow-providers-celery=={pinned}, inside apache-airflow-providers-celery>=3.14.0,<3.19.0", result.Output);
+            Assert.Contains("apache-airflow-providers-celery>=3.19.0 --constraint " + copy, result.Output);
+            var kept = await File.ReadAllLinesAsync(copy, TestContext.Current.CancellationToken);
+            Assert.Contains("celery==5.5.3", kept);
+            Assert.DoesNotContain(kept, line => line.StartsWith("apache-airflow-providers-celery==", StringComparison.Ordinal));
+            Assert.DoesNotContain(kept, line => line.StartsWith("apache_airflow_providers_common_compat==", StringComparison.Ordinal));
+        }
+        else
+        {
+            Assert.DoesNotContain("The constraints pin", result.Output);
+            Assert.Contains("--constraint " + constraints, result.Output);
+            Assert.False(File.Exists(copy));
+        }
+    }
+
     private static string RequirePython()
     {
         var version = PythonOnPath.Version();
