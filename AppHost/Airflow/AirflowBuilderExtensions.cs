@@ -6,6 +6,7 @@ using AirflowAspire.AppHost.Python;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;
 
@@ -93,12 +94,16 @@ public static class AirflowBuilderExtensions
         [ResourceName] string name, AirflowSettings settings)
     {
         var paths = new AirflowPaths(RepositoryPaths.Top(builder.AppHostDirectory), settings);
-        return settings.VirtualEnvironment is { Length: > 0 }
-            ? builder.AddExistingPythonEnvironment(name, paths.VirtualEnvironment, "airflow", "version")
-                // Airflow writes airflow.cfg into AIRFLOW_HOME at import: the deployment's home, not ~/airflow.
-                .WithEnvironment("AIRFLOW_HOME", paths.Home)
+        var environment = settings.VirtualEnvironment is { Length: > 0 }
+            // Read from the installed metadata, not `airflow version`, which imports all of Airflow (seconds at every start).
+            ? builder.AddExistingPythonEnvironment(name, paths.VirtualEnvironment, "apache-airflow", settings.Version, "Airflow:Version", "airflow", "airflow")
             : builder.AddPythonEnvironment(name, paths.VirtualEnvironment, settings.PythonVersion,
                 settings.RequirementWith(postgres: false), settings.ConstraintsUrl);
+        // Every worker is named with --celery-hostname (its health check pings that name): such workers of a Celery provider with
+        // the duplicate-hostname check reserve tasks and never run them (apache/airflow#59707), so that provider never runs here.
+        return environment.Avoiding(AirflowLines.BrokenCeleryProvider,
+            "its workers, which the AppHost starts with --celery-hostname, reserve tasks and never run them (apache/airflow#59707, fixed in 3.19.0 by apache/airflow#65826)",
+            AirflowLines.CeleryProviderCompanion);
     }
 
     /// <summary>The api-server that <see cref="AddAirflow"/> added.</summary>
@@ -151,9 +156,36 @@ public static class AirflowBuilderExtensions
             .WithHttpHealthCheck("/health", endpointName: "health");
     }
 
-    /// <summary>The DAG processor: mandatory in Airflow 3, where the scheduler no longer parses DAG files.</summary>
+    /// <summary>
+    /// The DAG processor: mandatory in Airflow 3, where the scheduler no longer parses DAG files. On a line whose dag-processor
+    /// hangs with OpenTelemetry on (3.3: apache/airflow#73583) its telemetry is off, and its log says so when it starts.
+    /// </summary>
     public static IResourceBuilder<AirflowProcessResource> AddDagProcessor(this IResourceBuilder<AirflowResource> airflow, [ResourceName] string name)
-        => airflow.AddProcess(new AirflowProcessResource(name, airflow.Resource, AirflowRole.DagProcessor)).WithArgs("dag-processor");
+    {
+        var processor = airflow.AddProcess(new AirflowProcessResource(name, airflow.Resource, AirflowRole.DagProcessor)).WithArgs("dag-processor");
+        var line = airflow.Resource.Settings.Line;
+        if (!line.DagProcessorHangsWithOpenTelemetry)
+        {
+            return processor;
+        }
+        return processor
+            // After the shared telemetry settings (callbacks run in the order they were added): this one wins.
+            .WithEnvironment(context =>
+            {
+                // Only where the shared settings turned it on (run mode with the dashboard's OTLP/HTTP endpoint).
+                foreach (var key in new[] { "AIRFLOW__METRICS__OTEL_ON", "AIRFLOW__TRACES__OTEL_ON" }.Where(context.EnvironmentVariables.ContainsKey))
+                {
+                    context.EnvironmentVariables[key] = "False";
+                }
+            })
+            .OnBeforeResourceStarted((resource, e, _) =>
+            {
+                e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(resource).LogWarning(
+                    "OpenTelemetry is off for the dag-processor: on Airflow {Line} its parsing processes never finish with it on, so no DAG " +
+                    "would ever appear (apache/airflow#73583). The other processes still send their metrics and traces.", line.Name);
+                return Task.CompletedTask;
+            });
+    }
 
     /// <summary>
     /// The triggerer, which deferrable operators need; its log server on the deployment's <see cref="AirflowResource.TriggerLogServerPort"/>

@@ -96,27 +96,8 @@ public sealed partial class AirflowSettings
     /// <summary>The metadata database: <c>sqlite</c> (a file, development only) or <c>postgres</c> (a container).</summary>
     public string Database { get; init; } = "sqlite";
 
-    /// <summary>
-    /// The Airflow lines the AppHost runs, with the Python versions their constraints files exist for: only what its
-    /// commands, flags and <c>AIRFLOW__</c> keys were checked against (Airflow 3.0.3's config.yml and the Celery provider
-    /// 3.12.1 its constraints pin; tests/AirflowAspire.Tests/TestData/Airflow). From 3.0.2 on: 3.0.0 and 3.0.1 read
-    /// the secret key from <c>[webserver] secret_key</c>, not the <c>[api] secret_key</c> the AppHost sets.
-    /// </summary>
-    public static readonly IReadOnlyDictionary<string, (int MinPatch, int MinPython, int MaxPython)> SupportedLines =
-        new Dictionary<string, (int, int, int)> { ["3.0"] = (2, 9, 12) };
-
-    /// <summary>Why each newer line is refused; the README's "Airflow versions" says the same.</summary>
-    private static string RefusedBecause(int minor, int patch) => (minor, patch) switch
-    {
-        (1, _) or (2, < 2) =>
-            "its constraints pin a Celery provider from 3.14.0 to 3.18.0, whose duplicate-hostname check runs whenever "
-            + "`airflow celery worker --celery-hostname` is given, and such workers reserve tasks and never run them "
-            + "(apache/airflow#59707, fixed in provider 3.19.0 by apache/airflow#65826); the AppHost names each worker that way",
-        _ =>
-            "this project has not checked its commands, flags and configuration keys against that line's own files "
-            + "(they could not be read where the AppHost is built), and 3.3.2's dag-processor hangs with OpenTelemetry on "
-            + "(apache/airflow#73583)",
-    };
+    /// <summary>The line of <see cref="Version"/> (valid once <see cref="Validate"/> has passed).</summary>
+    public AirflowLine Line => AirflowLines.Find(int.Parse(AirflowVersion().Match(Version).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))!;
 
     /// <summary>The queues as a list.</summary>
     public IReadOnlyList<string> QueueList => CeleryQueues.Parse(Queues);
@@ -149,25 +130,27 @@ public sealed partial class AirflowSettings
     public void Validate()
     {
         var version = AirflowVersion().Match(Version);
-        var lines = string.Join(", ", SupportedLines.Select(l => $"{l.Key}.{l.Value.MinPatch} or a later {l.Key}.x"));
+        var lines = string.Join(", ", AirflowLines.All.Select(l => $"{l.Name}.{l.MinPatch}"));
+        var expected = $"an Airflow 3 release X.Y.Z of a line the AppHost runs, from {lines} on (3.0 to 3.{AirflowLines.All[^1].Minor}), e.g. 3.3.2";
         if (!version.Success)
         {
-            throw Invalid("Version", Version, $"an Airflow 3 release X.Y.Z of a supported line: {lines}, e.g. 3.0.3");
+            throw Invalid("Version", Version, expected);
         }
         var (minor, patch) = (int.Parse(version.Groups[1].Value), int.Parse(version.Groups[2].Value));
-        if (!SupportedLines.TryGetValue($"3.{minor}", out var line))
+        if (AirflowLines.Find(minor) is not { } line)
         {
-            throw Invalid("Version", Version, $"{lines}; Airflow 3.{minor} is refused because {RefusedBecause(minor, patch)}");
+            throw Invalid("Version", Version, $"{expected}; Airflow 3.{minor} is not one: its commands, configuration keys and REST API "
+                + "have not been checked against its own files");
         }
         if (patch < line.MinPatch)
         {
-            throw Invalid("Version", Version, $"{lines}: 3.0.0 and 3.0.1 read [webserver] secret_key, which moved to the [api] secret_key the AppHost sets in 3.0.2");
+            throw Invalid("Version", Version, $"{expected}: 3.0.0 and 3.0.1 read [webserver] secret_key, which moved to the [api] secret_key the AppHost sets in 3.0.2");
         }
         var pythonVersion = PythonMinor().Match(PythonVersion);
         if (!pythonVersion.Success || int.Parse(pythonVersion.Groups[1].Value) is var python && (python < line.MinPython || python > line.MaxPython))
         {
             throw Invalid("PythonVersion", PythonVersion,
-                $"a Python that Airflow {Version} supports: 3.{line.MinPython} to 3.{line.MaxPython}, written major.minor, e.g. 3.{line.MaxPython}");
+                $"a Python that Airflow {Version} supports: 3.{line.MinPython} to 3.{line.MaxPython}, written major.minor, e.g. 3.12");
         }
         if (Workers is < 1 or > 16)
         {

@@ -27,7 +27,7 @@ public sealed class AirflowModelTests
     {
         await using var app = await BuildAsync();
         var root = Path.GetFullPath(Path.Combine(AppHostModel.AppHostDirectory, ".."));
-        var airflow = Path.Combine(root, ".airflow", "venv-airflow3.0.3-py3.12", "bin", "airflow");
+        var airflow = Path.Combine(root, ".airflow", $"venv-airflow{AppHostModel.DefaultAirflowVersion}-py3.12", "bin", "airflow");
 
         var api = app.Resource<AirflowProcessResource>("airflow-api");
         var apiPort = await api.GetEndpoint("http").Property(EndpointProperty.TargetPort).GetValueAsync(TestContext.Current.CancellationToken);
@@ -294,7 +294,7 @@ public sealed class AirflowModelTests
         var install = await app.ArgumentsAsync(app.Resource<PythonEnvironmentResource>("airflow-env"));
 
         Assert.Matches(@"^postgresql\+psycopg2://postgres:[^@]+@localhost:15432/airflow$", env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]);
-        Assert.Contains("apache-airflow[celery,postgres]==3.0.3", install);
+        Assert.Contains($"apache-airflow[celery,postgres]=={AppHostModel.DefaultAirflowVersion}", install);
         Assert.True(Waits(app.Resource<AirflowProcessResource>("airflow-migrate"), model.Resources.OfType<PostgresDatabaseResource>().Single(), WaitType.WaitUntilHealthy));
     }
 
@@ -305,8 +305,13 @@ public sealed class AirflowModelTests
         var install = (await app.ArgumentsAsync(app.Resource<PythonEnvironmentResource>("airflow-env"))).ToList();
 
         Assert.Contains("--requirement", install);
-        Assert.Equal("apache-airflow[celery]==3.0.3", install[install.IndexOf("--requirement") + 1]);
-        Assert.Equal("https://raw.githubusercontent.com/apache/airflow/constraints-3.0.3/constraints-3.12.txt", install[install.IndexOf("--constraint") + 1]);
+        var version = AppHostModel.DefaultAirflowVersion;
+        Assert.Equal($"apache-airflow[celery]=={version}", install[install.IndexOf("--requirement") + 1]);
+        Assert.Equal($"https://raw.githubusercontent.com/apache/airflow/constraints-{version}/constraints-3.12.txt", install[install.IndexOf("--constraint") + 1]);
+        // The Celery provider whose workers, named with --celery-hostname, never run tasks (apache/airflow#59707) is kept out,
+        // with the companion the fixed release needs newer.
+        Assert.Equal("apache-airflow-providers-celery>=3.14.0,<3.19.0", install[install.IndexOf("--avoid") + 1]);
+        Assert.Equal("apache-airflow-providers-common-compat", install[install.IndexOf("--avoid-companion") + 1]);
         Assert.Equal("3.12", install[install.IndexOf("--python-version") + 1]);
     }
 

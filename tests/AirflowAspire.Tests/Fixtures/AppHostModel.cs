@@ -24,6 +24,10 @@ public static class AppHostModel
     public static string AppHostDll { get; } = Path.GetFullPath(Path.Combine(AppHostDirectory, "bin",
         new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, new DirectoryInfo(AppContext.BaseDirectory).Name, "AppHost.dll"));
 
+    /// <summary>The Airflow release the AppHost installs by default: <c>Airflow:Version</c> in its appsettings.json, the one place it is pinned.</summary>
+    public static string DefaultAirflowVersion { get; } = System.Text.Json.Nodes.JsonNode.Parse(
+        File.ReadAllText(Path.Combine(AppHostDirectory, "appsettings.json")))!["Airflow"]!["Version"]!.GetValue<string>();
+
     /// <summary>Path of the Dragonfly stand-in built beside the tests.</summary>
     public static string DragonflyStandIn { get; } = Path.Combine(AppContext.BaseDirectory, "DragonflyStandIn");
 

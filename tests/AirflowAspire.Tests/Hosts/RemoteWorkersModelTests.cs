@@ -92,7 +92,7 @@ public sealed class RemoteWorkersModelTests
     {
         using var folder = new TemporaryFolder();
         var joinPath = Path.Combine(folder.Path, "join.json");
-        var join = JoinFileTests.Sample();
+        var join = JoinFileTests.Sample(AppHostModel.DefaultAirflowVersion);
         join.Write(joinPath);
         await using var app = await AppHostModel.BuildAsync("--Airflow:Role=workers", $"--Airflow:Join={joinPath}", "--Airflow:Workers=2",
             "--Airflow:Queues=remote", "--Airflow:AdvertisedAddress=10.0.0.7", $"--Airflow:Home={Path.Combine(folder.Path, "home")}");

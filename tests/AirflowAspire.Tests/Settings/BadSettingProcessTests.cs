@@ -11,7 +11,7 @@ namespace AirflowAspire.Tests.Settings;
 public sealed class BadSettingProcessTests
 {
     [Theory]
-    [InlineData("--Airflow:PythonVersion=3.13", "Setting Airflow:PythonVersion = '3.13' is not valid")]
+    [InlineData("--Airflow:PythonVersion=3.15", "Setting Airflow:PythonVersion = '3.15' is not valid")]
     [InlineData("--Airflow:Workers=0", "Setting Airflow:Workers = '0' is not valid")]
     [InlineData("--Dragonfly:Threads=0", "Setting Dragonfly:Threads = '0' is not valid")]
     public async Task A_bad_setting_prints_only_its_message_and_exits_1(string argument, string message)
