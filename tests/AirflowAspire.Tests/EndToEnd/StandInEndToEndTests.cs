@@ -64,9 +64,10 @@ public sealed class StandInEndToEndTests
     /// Asks the stand-in's api-server every call the Verifier makes, for the run the Verifier made, and checks
     /// each answer against Airflow 3.0.3's OpenAPI document: the stand-in cannot drift from Airflow's contract.
     /// </summary>
-    private static async Task<IReadOnlyList<string>> StandInAnswersAgainstTheContractAsync(RunningAppHost app, JsonDocument report)
+    private static async Task<IReadOnlyList<string>> StandInAnswersAgainstTheContractAsync(RunningAppHost app, JsonDocument report, string airflowVersion)
     {
-        var contract = Contract.AirflowOpenApi.Load("3.0");
+        // The 3.0 line's document, or the newest the tests carry (main of 2026-02, between 3.1.7 and 3.2.0) for a newer line.
+        var contract = Contract.AirflowOpenApi.Load(airflowVersion.StartsWith("3.0.", StringComparison.Ordinal) ? "3.0" : "main-2026-02");
         var api = app.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "airflow-api");
         var url = await ((IResourceWithEndpoints)api).GetEndpoint("http").Property(EndpointProperty.Url).GetValueAsync(TestContext.Current.CancellationToken);
         var password = await app.App.Services.GetRequiredService<DistributedApplicationModel>().Resources
@@ -112,11 +113,14 @@ public sealed class StandInEndToEndTests
     private static JsonElement Check(JsonDocument report, string name)
         => report.RootElement.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);
 
-    [Fact]
-    public async Task Every_process_comes_up_and_the_Verifier_passes_every_check_but_the_broker_identity()
+    [Theory]
+    // The oldest line accepted, verified on real Airflow 3.0.3, and the default, the newest 3.3 release.
+    [InlineData("3.0.3")]
+    [InlineData("3.3.2")]
+    public async Task Every_process_comes_up_and_the_Verifier_passes_every_check_but_the_broker_identity(string airflowVersion)
     {
         DebianPrerequisites.Require();
-        using var standIn = AirflowStandIn.Create();
+        using var standIn = AirflowStandIn.Create(airflowVersion);
         IReadOnlyList<string> violations = [];
 
         var rerun = false;
@@ -136,11 +140,12 @@ public sealed class StandInEndToEndTests
             Assert.Equal(0, (await app.WaitForStateAsync("airflow-migrate", Bound, Ended)).Snapshot.ExitCode);
             // The verdict at a glance: the deployment's state names the failed check.
             deploymentState = (await app.WaitForStateAsync("airflow", Bound, "Not verified: broker-is-dragonfly", "Verified")).Snapshot.State;
-            violations = await StandInAnswersAgainstTheContractAsync(app, standIn.ReadReport());
+            violations = await StandInAnswersAgainstTheContractAsync(app, standIn.ReadReport(), airflowVersion);
             rerun = await VerifyCommandRunsTheVerifierAgainAsync(app, standIn);
         });
 
         Assert.Equal(1, exitCode);
+        Assert.Contains($"Airflow {airflowVersion}", Check(report, "api-reachable").GetProperty("seen").GetString());
         var failed = report.RootElement.GetProperty("checks").EnumerateArray().Where(c => !c.GetProperty("passed").GetBoolean()).ToList();
         Assert.True(failed.Count == 1 && failed[0].GetProperty("name").GetString() == "broker-is-dragonfly",
             $"Only the broker identity may fail; failed: {string.Join("\n", failed)}\nVerifier log:\n{string.Join('\n', log)}");
@@ -152,6 +157,30 @@ public sealed class StandInEndToEndTests
         var seconds = report.RootElement.GetProperty("trigger_to_terminal_seconds").GetDouble();
         TestContext.Current.TestOutputHelper?.WriteLine($"Stand-in stack: trigger to success {seconds:0.00} s; steps {report.RootElement.GetProperty("step_seconds")}");
         Assert.InRange(seconds, 0.01, 30);
+    }
+
+    /// <summary>
+    /// A Celery provider 3.14.0 to 3.18.x never runs here: its duplicate-hostname check makes workers started with
+    /// <c>--celery-hostname</c> (as the AppHost starts every worker) reserve tasks and never run them (apache/airflow#59707). An
+    /// existing environment that has one (the stand-in plays Airflow 3.1.8 with provider 3.15.0, and would hang as #59707 does)
+    /// is refused by the environment step, naming the provider, the issue and the fix, and no Airflow process starts.
+    /// </summary>
+    [Fact]
+    public async Task An_environment_with_a_Celery_provider_whose_workers_never_run_tasks_is_refused_before_any_worker_starts()
+    {
+        DebianPrerequisites.Require();
+        using var standIn = AirflowStandIn.Create("3.1.8", celeryProvider: "3.15.0");
+
+        await using var app = await RunningAppHost.StartAsync(Bound, [.. standIn.AppHostArguments]);
+        var environment = await app.WaitForStateAsync("airflow-env", Bound, Ended);
+        var worker = await app.WaitForStateAsync("airflow-worker-1", Bound, Ended);
+
+        Assert.Equal(1, environment.Snapshot.ExitCode);
+        var error = await app.WaitForLogAsync("airflow-env", "apache-airflow-providers-celery 3.15.0", Bound);
+        Assert.Contains("apache/airflow#59707", error);
+        await app.WaitForLogAsync("airflow-env", "Fix: install 'apache-airflow-providers-celery>=3.19.0'", Bound);
+        Assert.Equal("FailedToStart", worker.Snapshot.State?.Text);
+        Assert.DoesNotContain(app.Log("airflow-worker-1"), line => line.Contains("celery@", StringComparison.Ordinal));
     }
 
     /// <summary>

@@ -14,7 +14,10 @@ public sealed class AirflowStandIn : IDisposable
     private static readonly string TestsFolder = Path.GetFullPath(Path.Combine(AppHostModel.AppHostDirectory, "..", "tests"));
     private readonly TemporaryFolder _folder = new();
 
-    private AirflowStandIn() { }
+    private AirflowStandIn(string airflowVersion) => AirflowVersion = airflowVersion;
+
+    /// <summary>The Airflow release the stand-in plays (its environment's metadata says so, as a real one's would).</summary>
+    public string AirflowVersion { get; }
 
     /// <summary>The folder of this run: the environment, <c>AIRFLOW_HOME</c>, the Verifier's report.</summary>
     public string Folder => _folder.Path;
@@ -30,14 +33,19 @@ public sealed class AirflowStandIn : IDisposable
     [
         $"--Dragonfly:Executable={AppHostModel.DragonflyStandIn}",
         $"--Airflow:VirtualEnvironment={VirtualEnvironment}",
+        $"--Airflow:Version={AirflowVersion}",
         $"--Airflow:Home={Path.Combine(Folder, "home")}",
     ];
 
-    /// <summary>Makes the environment. Call <see cref="DebianPrerequisites.Require"/> first.</summary>
-    public static AirflowStandIn Create()
+    /// <summary>
+    /// Makes the environment of a stand-in that plays <paramref name="airflowVersion"/>, with the Celery provider its line's
+    /// constraints pin or <paramref name="celeryProvider"/>. Call <see cref="DebianPrerequisites.Require"/> first.
+    /// </summary>
+    public static AirflowStandIn Create(string airflowVersion = "3.0.3", string? celeryProvider = null)
     {
-        var standIn = new AirflowStandIn();
-        using var make = Process.Start(new ProcessStartInfo(Path.Combine(TestsFolder, "AirflowStandIn", "make-venv"), [standIn.VirtualEnvironment])
+        var standIn = new AirflowStandIn(airflowVersion);
+        using var make = Process.Start(new ProcessStartInfo(Path.Combine(TestsFolder, "AirflowStandIn", "make-venv"),
+            [standIn.VirtualEnvironment, "--airflow-version", airflowVersion, .. celeryProvider is null ? Array.Empty<string>() : ["--celery-provider", celeryProvider]])
         { RedirectStandardError = true, RedirectStandardOutput = true })!;
         var errors = make.StandardError.ReadToEnd();
         make.WaitForExit();

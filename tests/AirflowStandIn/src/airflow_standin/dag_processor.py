@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 
-from airflow_standin import db
+from airflow_standin import LINE, db
 from airflow_standin.config import conf
 from airflow_standin.jobs import Job
 from airflow_standin.timeutil import to_db, utcnow, uuid7
@@ -55,13 +55,25 @@ def list_dag_files(folder: str) -> list[str]:
     return files
 
 
-def parse_file(path: str) -> dict:
+def parsers_hang() -> bool:
+    """apache/airflow#73583 (reported on 3.3.2, open): with OpenTelemetry on, the 3.3 dag-processor's parsing processes never
+    finish; each is killed at dag_file_processor_timeout and no DAG is ever serialized."""
+    return LINE == (3, 3) and (conf().getboolean("metrics", "otel_on") or conf().getboolean("traces", "otel_on"))
+
+
+def parse_file(path: str) -> dict | None:
     timeout = conf().getfloat("dag_processor", "dag_file_processor_timeout", 50)
+    hang = parsers_hang()
     try:
         proc = subprocess.run([sys.executable, "-m", "airflow_standin.dag_parsing", path,
                            str(conf().getint("core", "dagbag_import_error_traceback_depth", 2))],
-                              capture_output=True, timeout=timeout, text=True)
+                              capture_output=True, timeout=timeout, text=True,
+                              env=dict(os.environ, AIRFLOW_STANDIN_PARSER_HANGS="1") if hang else None)
     except subprocess.TimeoutExpired:
+        if hang:
+            log(f"Processor for {path} timed out after {timeout} s and was killed: nothing serialized "
+                "(stand-in of apache/airflow#73583, OpenTelemetry on)")
+            return None
         return {"dags": [], "import_error": f"DagFileProcessor timed out after {timeout} seconds while parsing {path}"}
     if proc.stderr:
         sys.stderr.write(proc.stderr)
@@ -161,6 +173,9 @@ def run(args) -> int:
                 parsed = last_parsed.get(path)
                 if parsed is None or parsed[1] != mtime or now - parsed[0] >= min_interval:
                     result = parse_file(path)
+                    if result is None:
+                        last_parsed[path] = (time.monotonic(), mtime)
+                        continue
                     record(job.con, folder, path, result)
                     last_parsed[path] = (time.monotonic(), mtime)
                     if result.get("import_error"):

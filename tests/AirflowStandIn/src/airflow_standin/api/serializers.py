@@ -2,7 +2,9 @@
 
 DAGResponse, DAGRunResponse, DagVersionResponse, TaskInstanceResponse, ImportErrorResponse
 (/work/shared/reference/airflow/3.0.3/v2-rest-api-generated.yaml). Datetimes are aware UTC, rendered
-as pydantic renders them.
+as pydantic renders them. A newer line adds what its responses require (the Python client's spec/v2.yaml at
+3.1.8 and 3.2.1, and Airflow's generated document of main 2026-02): from 3.1, DAGResponse.last_parse_duration,
+DagTagResponse.dag_display_name and TaskInstanceResponse.operator_name; from 3.2, DAGRunResponse.partition_key.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hmac
 import json
 import sqlite3
 
+from airflow_standin import LINE
 from airflow_standin.config import conf
 from airflow_standin.timeutil import api, from_db
 from airflow_standin.tokens import signing_key
@@ -41,7 +44,8 @@ def dag_response(dag: sqlite3.Row) -> dict:
         "deadline": None,
         "timetable_summary": dag["timetable_summary"],
         "timetable_description": dag["timetable_description"],
-        "tags": [{"name": t, "dag_id": dag["dag_id"]} for t in json.loads(dag["tags"])],
+        "tags": [{"name": t, "dag_id": dag["dag_id"], **({"dag_display_name": dag["dag_id"]} if LINE >= (3, 1) else {})}
+                 for t in json.loads(dag["tags"])],
         "max_active_tasks": dag["max_active_tasks"],
         "max_active_runs": dag["max_active_runs"],
         "max_consecutive_failed_dag_runs": dag["max_consecutive_failed_dag_runs"],
@@ -53,6 +57,7 @@ def dag_response(dag: sqlite3.Row) -> dict:
         "next_dagrun_run_after": None,
         "owners": json.loads(dag["owners"]),
         "file_token": file_token(dag["fileloc"]),
+        **({"last_parse_duration": None} if LINE >= (3, 1) else {}),
     }
 
 
@@ -113,6 +118,7 @@ def dag_run_response(con: sqlite3.Connection, run: sqlite3.Row) -> dict:
         "dag_versions": dag_versions_of_run(con, run),
         "bundle_version": run["bundle_version"],
         "dag_display_name": run["dag_id"],
+        **({"partition_key": None} if LINE >= (3, 2) else {}),
     }
 
 
@@ -142,6 +148,7 @@ def task_instance_response(con: sqlite3.Connection, ti: sqlite3.Row, run: sqlite
         "queue": ti["queue"],
         "priority_weight": ti["priority_weight"],
         "operator": ti["operator"],
+        **({"operator_name": ti["operator"]} if LINE >= (3, 1) else {}),
         "queued_when": api(ti["queued_dttm"]),
         "scheduled_when": api(ti["scheduled_dttm"]),
         "pid": ti["pid"],

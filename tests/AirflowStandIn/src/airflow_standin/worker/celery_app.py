@@ -13,6 +13,8 @@ in the 3.0.3-era provider, 86400 s later), remote control on, and for Airflow 3
 from __future__ import annotations
 
 import logging
+import os
+import time
 
 from celery import Celery
 
@@ -65,4 +67,8 @@ app = Celery(conf().get("celery", "celery_app_name"), config_source=celery_confi
 def execute_workload(input: str) -> None:
     from airflow_standin.worker.supervisor import execute_workload_json
 
+    if os.environ.get("AIRFLOW_STANDIN_DISPATCH_BROKEN"):
+        # apache/airflow#59707: the message is taken, and the task never runs (its task instance stays queued).
+        while True:
+            time.sleep(60)
     execute_workload_json(input, app.current_task.request.id)

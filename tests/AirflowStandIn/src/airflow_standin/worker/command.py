@@ -11,10 +11,11 @@ Flower is not simulated: ``airflow celery flower`` serves one page that says so 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from airflow_standin import db
+from airflow_standin import CELERY_HOSTNAME_CHECK_BREAKS_DISPATCH, CELERY_PROVIDER_VERSION, db
 from airflow_standin.config import conf
 
 
@@ -40,6 +41,13 @@ def worker(args) -> int:
     pool = conf().get("celery", "pool")
     if pool:
         options.extend(["--pool", pool])
+
+    if args.celery_hostname and CELERY_HOSTNAME_CHECK_BREAKS_DISPATCH:
+        # Provider 3.14.0 to 3.18.x: the duplicate-hostname check (apache/airflow#58591) inspects the cluster before the worker
+        # starts, which leaves Kombu's pools warm in the forked pool processes: tasks are reserved and never run (#59707).
+        print(f"Checking that no other Celery worker is named {args.celery_hostname} (apache-airflow-providers-celery "
+              f"{CELERY_PROVIDER_VERSION})", flush=True)
+        os.environ["AIRFLOW_STANDIN_DISPATCH_BROKEN"] = "1"
 
     sub_proc = None
     if not args.skip_serve_logs:
