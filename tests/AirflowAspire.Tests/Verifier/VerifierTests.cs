@@ -31,19 +31,26 @@ public sealed class VerifierTests : IAsyncLifetime
         _server.Dispose();
     }
 
+    // Bounds a good run never reaches, even on a loaded machine (1 s was reached there: a run still queued at its bound).
     private static readonly VerifierOptions Options = new()
     {
         Password = FakeAirflow.Password,
         PollInterval = TimeSpan.FromMilliseconds(5),
-        HealthTimeout = TimeSpan.FromSeconds(1),
-        DagTimeout = TimeSpan.FromSeconds(1),
-        RunTimeout = TimeSpan.FromSeconds(1),
+        HealthTimeout = TimeSpan.FromSeconds(30),
+        DagTimeout = TimeSpan.FromSeconds(30),
+        RunTimeout = TimeSpan.FromSeconds(30),
     };
 
-    private static VerifierOptions WithRunTimeout(TimeSpan runTimeout) => new()
+    private static VerifierOptions WithRunTimeout(TimeSpan runTimeout) => Bounded(run: runTimeout);
+
+    // A test of what happens when a bound is reached sets that one short; the others keep the wide margin of Options.
+    private static readonly TimeSpan Short = TimeSpan.FromSeconds(1);
+
+    private static VerifierOptions Bounded(TimeSpan? health = null, TimeSpan? run = null, string password = FakeAirflow.Password,
+        VerifierResources? resources = null) => new()
     {
-        Password = Options.Password, PollInterval = Options.PollInterval, HealthTimeout = Options.HealthTimeout, DagTimeout = Options.DagTimeout,
-        RunTimeout = runTimeout,
+        Password = password, Resources = resources ?? new VerifierResources(), PollInterval = Options.PollInterval,
+        HealthTimeout = health ?? Options.HealthTimeout, DagTimeout = Options.DagTimeout, RunTimeout = run ?? Options.RunTimeout,
     };
 
     private FakeAirflow Fake(string version = "3.0") => new(AirflowOpenApi.Load(version), _redis);
@@ -198,7 +205,8 @@ public sealed class VerifierTests : IAsyncLifetime
     {
         var airflow = new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { Faults = { [operation] = status } };
 
-        var report = await VerifyAsync(airflow);
+        // The health step polls to its bound through error answers.
+        var report = await VerifyAsync(airflow, Bounded(health: Short));
 
         Assert.NotEmpty(airflow.Requests);
         Assert.Empty(airflow.ContractViolations);
@@ -222,11 +230,8 @@ public sealed class VerifierTests : IAsyncLifetime
     private static readonly string[] DefaultNames = ["airflow-migrate", "airflow-api", "airflow-scheduler", "airflow-dag-processor",
         "airflow-triggerer", "airflow-worker-1", "dragonfly resource", "airflow-admin-password", "airflow-jwt-secret"];
 
-    private static VerifierOptions RenamedOptions(string password = FakeAirflow.Password) => new()
-    {
-        Password = password, Resources = Renamed,
-        PollInterval = TimeSpan.FromMilliseconds(5), HealthTimeout = TimeSpan.FromSeconds(1), DagTimeout = TimeSpan.FromSeconds(1), RunTimeout = TimeSpan.FromSeconds(1),
-    };
+    private static VerifierOptions RenamedOptions(string password = FakeAirflow.Password, TimeSpan? run = null)
+        => Bounded(health: Short, run: run, password: password, resources: Renamed);
 
     private static void AssertNoDefaultName(VerificationReport report)
         => Assert.All(report.Checks.Where(c => c.Cause is not null), c => Assert.All(DefaultNames, name =>
@@ -248,7 +253,7 @@ public sealed class VerifierTests : IAsyncLifetime
         var scheduler = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { SchedulerUnhealthy = true }, RenamedOptions());
         var password = await VerifyAsync(Fake(), RenamedOptions(password: "not-the-password"));
         var jwt = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { WorkerError = ("ServerResponseError", "Invalid auth token: Signature verification failed") }, RenamedOptions());
-        var stuck = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { NoWorker = true }, RenamedOptions());
+        var stuck = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { NoWorker = true }, RenamedOptions(run: Short));
         var apiDown = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { GoesDownAfterTrigger = true }, RenamedOptions());
 
         Assert.Contains("see the sched resource's log", Single(scheduler, "components-healthy").Cause);
@@ -313,7 +318,7 @@ public sealed class VerifierTests : IAsyncLifetime
     [Fact]
     public async Task A_task_no_worker_picks_up_times_out_naming_the_queue_and_the_workers()
     {
-        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { NoWorker = true });
+        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { NoWorker = true }, Bounded(run: Short));
 
         var finished = Single(report, "run-finished");
         Assert.False(finished.Passed);
@@ -324,7 +329,7 @@ public sealed class VerifierTests : IAsyncLifetime
     [Fact]
     public async Task A_scheduler_that_never_reports_healthy_fails_the_health_check_by_name()
     {
-        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { SchedulerUnhealthy = true });
+        var report = await VerifyAsync(new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { SchedulerUnhealthy = true }, Bounded(health: Short));
 
         var health = Single(report, "components-healthy");
         Assert.False(health.Passed);
