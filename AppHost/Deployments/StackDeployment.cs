@@ -23,7 +23,6 @@ internal static class StackDeployment
             }
             airflow.WithPostgresMetadataDatabase(postgres.AddDatabase("airflow-db", "airflow"));
         }
-        var api = airflow.GetApiServer();
         if (settings.AcceptsRemoteWorkers)
         {
             // --Airflow:ListenAddress=ADDRESS: the broker and the api-server on an address other hosts reach, and the join file.
@@ -36,15 +35,14 @@ internal static class StackDeployment
         {
             airflow.AddTriggerer("airflow-triggerer");
         }
-        // Workers run their tasks through the api-server's Task Execution API.
+        // Every long-running process starts once the migration is done, the workers too: a worker needs the api-server's Task
+        // Execution API only when it runs a task, and Celery holds a task in the broker until then.
         var workers = airflow.AddCeleryWorkers("airflow-worker", settings.Workers, settings.QueueList, settings.Concurrency);
-        foreach (var worker in workers)
-        {
-            worker.WaitFor(api);
-        }
         airflow.AddFlower("airflow-flower");
 
-        // Triggers the DAG and proves the outcome end to end, once Airflow can run it; the deployment's "Verify" command reruns it.
+        // Triggers the DAG and proves the outcome end to end; the deployment's "Verify" command reruns it. It starts beside the
+        // processes, once the migration is done: each of its own waits (the api-server, its health, the DAG, the run) polls
+        // and is bounded, and names what never became ready.
 #pragma warning disable ASPIRECERTIFICATES001 // Experimental in 13.6.
         builder.AddProject<Projects.Verifier>("verifier")
             // It serves nothing: without this, every project counts as using TLS and the http profile's dashboard opens on
@@ -56,8 +54,7 @@ internal static class StackDeployment
             .ExcludeFromManifest()
             .VerifiesAirflow(airflow)
             .WaitFor(broker)
-            .WaitFor(api)
-            .WaitForAll(workers)
+            .WaitForCompletion(builder.CreateResourceBuilder(airflow.Resource.Migration))
             .WaitForAll(airflow.Resource.RemoteWorkers.Select(builder.CreateResourceBuilder));
     }
 }

@@ -42,6 +42,7 @@ public static class VerifierBuilderExtensions
             .WithEnvironment(context => NameResources(context, resource));
 
         VerificationState.Follow(verifier, airflow);
+        verifier.WithStartTimeline();
 
         airflow.WithCommand(VerifyCommand, "Verify", async context =>
         {

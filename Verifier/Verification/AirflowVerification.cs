@@ -26,7 +26,7 @@ public sealed class AirflowVerification
         _trigger = new RunTrigger(airflow, options);
         Preparation =
         [
-            new ApiReachableStep(airflow, causes),
+            new ApiReachableStep(airflow, options, causes),
             new ComponentsHealthyStep(airflow, options, causes),
             new LogInStep(airflow, options, causes),
             new DagParsedStep(airflow, options, causes),

@@ -65,6 +65,9 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
     /// </summary>
     public Dictionary<string, int> Faults { get; init; } = [];
 
+    /// <summary>The api-server is still starting: this many first requests are refused at the connection.</summary>
+    public int RefusedWhileStarting { get; init; }
+
     /// <summary>
     /// How long after the task instance's success the worker writes Celery's result: about <c>[workers] min_heartbeat_interval</c>
     /// (5 s) on Airflow 3.0.3, whose supervisor returns from <c>execute_workload</c> only after its last select() times out.
@@ -101,6 +104,10 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
             _violations.AddRange(contract.CheckRequest(method, pathAndQuery, body).Select(v => $"request {method} {pathAndQuery}: {v}"));
         }
 
+        if (Requests.Count <= RefusedWhileStarting)
+        {
+            throw new HttpRequestException("Connection refused (airflow-api:8080): still starting");
+        }
         if (GoesDownAfterTrigger && _runs.Count > 0)
         {
             throw new HttpRequestException("Connection refused (airflow-api:8080)");

@@ -97,6 +97,8 @@ public sealed class VerifierProcessTests
             ["ConnectionStrings__broker"] = $"127.0.0.1:{broker.Port},password={broker.Password}",
             ["Verifier__Password"] = "not-used",
             ["Verifier__AirflowUrl"] = $"http://127.0.0.1:{closedPort}",
+            // It waits for an api-server still starting up to this bound, then fails the step.
+            ["Verifier__HealthTimeout"] = "00:00:02",
             ["Verifier__ReportPath"] = Path.Combine(Path.GetTempPath(), $"verifier-report-{Guid.NewGuid():N}.json"),
             ["Logging__LogLevel__System.Net.Http.HttpClient"] = level,
         }));
@@ -136,6 +138,8 @@ public sealed class VerifierProcessTests
             ["Verifier__ResultBackendUrl"] = $"redis://:{broker.Password}@127.0.0.1:{broker.Port}/1",
             ["Verifier__Password"] = "not-used",
             ["Verifier__AirflowUrl"] = $"http://127.0.0.1:{closedPort}",
+            // It waits for an api-server still starting up to this bound, then fails the step.
+            ["Verifier__HealthTimeout"] = "00:00:02",
             ["Verifier__ReportPath"] = report,
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{((IPEndPoint)silentOtlp.LocalEndpoint).Port}",
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",

@@ -141,6 +141,19 @@ public sealed class VerifierTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_api_server_still_starting_is_waited_for_within_the_health_timeout()
+    {
+        // The AppHost starts the Verifier beside the api-server, not after it is healthy.
+        var airflow = new FakeAirflow(AirflowOpenApi.Load("3.0"), _redis) { RefusedWhileStarting = 5 };
+
+        var report = await VerifyAsync(airflow);
+
+        Assert.True(Single(report, "api-reachable").Passed);
+        Assert.True(Single(report, "run-succeeded").Passed);
+        Assert.Equal(6, airflow.Requests.Count(r => r == "GET /api/v2/version"));
+    }
+
+    [Fact]
     public async Task A_Celery_result_written_well_after_the_run_ended_is_waited_for_within_the_run_timeout()
     {
         // Beyond the former fixed 5 s grace, which real Airflow 3.0.3 outran by 52 ms (its result came 5.06 s after success).

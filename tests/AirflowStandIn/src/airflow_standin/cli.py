@@ -181,10 +181,17 @@ def _check_migrations(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from airflow_standin.config import conf
+    from airflow_standin.config import conf, standin_settings
 
     c = conf()
     args = build_parser(c).parse_args(argv)
+    # What importing Airflow costs each `airflow` command (about 10 s per process measured on a 2-core machine): zero unless
+    # the environment was made with make-venv --import-seconds, to model real start-up times in the start benchmark.
+    import_seconds = float(standin_settings().get("import_seconds", 0))
+    if import_seconds > 0:
+        import time
+
+        time.sleep(import_seconds)
     if getattr(args, "daemon", False):
         raise SystemExit("The Airflow stand-in does not simulate --daemon: run the command in the foreground.")
     cmd = args.subcommand

@@ -272,6 +272,16 @@ def conf() -> Config:
     return _conf
 
 
+def standin_settings() -> dict:
+    """The stand-in's own settings, not Airflow's: <venv>/airflow-standin.json (make-venv --import-seconds)."""
+    try:
+        with open(os.path.join(sys.prefix, "airflow-standin.json")) as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def faults() -> dict:
     """The optional fault switches: <venv>/airflow-standin-faults.json (sys.prefix is the venv)."""
     path = os.path.join(sys.prefix, "airflow-standin-faults.json")
