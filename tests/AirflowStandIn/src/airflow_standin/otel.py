@@ -42,6 +42,7 @@ from __future__ import annotations
 import logging
 import os
 import struct
+import sys
 import threading
 import time
 import urllib.parse
@@ -190,9 +191,14 @@ class _Exporter:
         pid = os.getpid()
         count = self.accepted[pid] = self.accepted.get(pid, 0) + 1
         if count == 1:
-            print(f"[stand-in] OTLP export accepted: POST {self.url} -> {status} ({self.signal}) pid={pid}", flush=True)
+            line = f"[stand-in] OTLP export accepted: POST {self.url} -> {status} ({self.signal}) pid={pid}"
         elif count & (count - 1) == 0:
-            print(f"[stand-in] OTLP exports accepted: {count} ({self.signal}) pid={pid}", flush=True)
+            line = f"[stand-in] OTLP exports accepted: {count} ({self.signal}) pid={pid}"
+        else:
+            return
+        # One write with its newline: parent and children write to one pipe at the same instant (print writes twice).
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 class _MetricReader:
@@ -204,6 +210,9 @@ class _MetricReader:
         self.collect = collect
         self._export_lock = threading.Lock()
         self.after_export: list = []  # the stand-in's own: run once, in this thread, after an accepted export
+        # The stand-in's own, for the fault forks_after_first_export: export on the clock's interval boundaries (the SDK
+        # sleeps the interval after each export), so that a parent and its children export at once, every interval.
+        self.on_the_clock = False
         self._start()
         os.register_at_fork(after_in_child=self._start)  # _at_fork_reinit: the thread only, not the exporter
 
@@ -212,7 +221,7 @@ class _MetricReader:
 
     def _ticker(self) -> None:
         while True:
-            time.sleep(self.interval)
+            time.sleep(self.interval - time.time() % self.interval if self.on_the_clock else self.interval)
             data = self.collect()
             accepted = False
             try:  # _receive_metrics: the lock is held while exporting only

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 
 from airflow_standin import db, forking, otel, serve_logs
@@ -44,18 +45,21 @@ def run(args) -> int:
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
     signal.signal(signal.SIGINT, lambda *a: stop.append(1))
     print(f"Starting the triggerer (stand-in: no triggers are run); capacity={args.capacity or 1000}", flush=True)
-    # Airflow forks the runner as the triggerer starts. With the fault trigger_runner_in_step_with_exports, the
-    # triggerer's metrics export thread forks it right after an accepted export instead: the runner inherits the
-    # exporter's open connection, and its own export thread (restarted by the SDK's after-fork handler) sleeps the
-    # interval from the same instant as its parent's, so both export at once, every interval. On real Airflow a child
-    # forked after an export meets its parent's exports by chance; this makes it certain (README.md, Faults).
-    runners: list[int] = []
-    if faults().get("trigger_runner_in_step_with_exports") and otel.telemetry.metrics is not None:
-        otel.telemetry.metrics.after_export.append(lambda: runners.append(_fork_runner()))
-    else:
-        runners.append(_fork_runner())
+    # Airflow forks the runner as the triggerer starts. With the fault forks_after_first_export (N, or true for 1), the
+    # triggerer forks it, and N - 1 more children like it, after its first accepted export instead, and they all export
+    # on the clock's interval boundaries: each child inherits the exporter's open connection and exports at the same
+    # instant as its parent and its siblings, every interval. On real Airflow a child forked after an export meets its
+    # parent's exports by chance; this makes it happen at every export (README.md, Faults).
+    in_step = faults().get("forks_after_first_export")
+    exported = threading.Event()
+    if in_step and otel.telemetry.metrics is not None:
+        otel.telemetry.metrics.on_the_clock = True
+        otel.telemetry.metrics.after_export.append(exported.set)
+    runners: list[int] = [] if in_step else [_fork_runner()]
     try:
         while not stop:
+            if exported.is_set() and not runners:
+                runners.extend(_fork_runner() for _ in range(int(in_step)))
             job.heartbeat()
             time.sleep(0.5)
     finally:
