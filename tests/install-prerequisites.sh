@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what the tests that run real Celery workers and the Airflow
-# stand-in need: Celery, the Redis client and PyJWT for /usr/bin/python3. Their broker is Garnet
+# stand-in need: Celery, the Redis client, PyJWT and requests (the OpenTelemetry SDK's HTTP client, which the
+# stand-in's telemetry uses as Airflow's does) for /usr/bin/python3. Their broker is Garnet
 # (in process, or behind tests/DragonflyStandIn), which comes from NuGet. And redis-server: the
 # product's Redis from a local binary (Airflow:Broker=redis with Redis:Executable), for its tests.
 # Run as root (CI does, from .ci/run); idempotent.
 set -euo pipefail
-packages=(python3-celery python3-redis python3-jwt redis-server)
+packages=(python3-celery python3-redis python3-jwt python3-requests redis-server)
 
 missing=()
 for package in "${packages[@]}"; do

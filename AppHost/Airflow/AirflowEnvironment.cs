@@ -64,7 +64,8 @@ public static class AirflowEnvironment
     /// (<c>airflow/metrics/otel_logger.py</c>, <c>airflow/traces/otel_tracer.py</c>: it ignores
     /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>), so the endpoint is split into them; it passes no headers of its own
     /// (apache/airflow#44346), so the OpenTelemetry SDK sends the key from the environment. Without the key the dashboard
-    /// answers 401 to every export.
+    /// answers 401 to every export. Each export asks for a connection of its own (<c>Connection: close</c>), so that the
+    /// children Airflow forks never share their parent's open connection.
     /// </summary>
     public static async Task ApplyOpenTelemetryAsync(EnvironmentCallbackContext context)
     {
@@ -74,12 +75,7 @@ public static class AirflowEnvironment
         {
             return; // No OTLP/HTTP endpoint on the dashboard (the https profile has OTLP/gRPC only): nothing Airflow 3.0 can send to.
         }
-        var url = endpoint switch
-        {
-            string text => text,
-            IValueProvider value when context.ExecutionContext.IsRunMode => await value.GetValueAsync(context.CancellationToken).ConfigureAwait(false),
-            _ => null,
-        };
+        var url = await ValueAsync(endpoint, context).ConfigureAwait(false);
         if (!Uri.TryCreate(url, UriKind.Absolute, out var otlp))
         {
             return;
@@ -96,5 +92,30 @@ public static class AirflowEnvironment
         // Airflow passes its own interval (default 60 s), so OTEL_METRIC_EXPORT_INTERVAL does not reach it: 5 s keeps the
         // dashboard's metrics pages live.
         env["AIRFLOW__METRICS__OTEL_INTERVAL_MILLISECONDS"] = "5000";
+
+        // One connection per export. Airflow's processes fork after their telemetry started (a task process, each DAG-file
+        // parse, the triggerer's TriggerRunner: WatchedSubprocess.start; Celery's prefork pool), and the SDK's exporters
+        // keep one requests.Session whose pooled keep-alive connection nothing resets at a fork
+        // (open-telemetry/opentelemetry-python#4994, the fix #4995 unmerged; 1.27.0, which Airflow 3.0.3 pins, to 1.44).
+        // Parent and child then write to and read from one socket, and their requests interleave: the dashboard answers
+        // 500 (InvalidProtocolBufferException) and the processes log "Connection broken: InvalidChunkLength". With
+        // "Connection: close" the dashboard closes each connection after its answer, so no open connection is ever left
+        // in the pool for a child to inherit, whatever the SDK's version or HTTP client. The signal-specific variables
+        // replace the common one in the SDK (not merged), so they carry the dashboard's key too; the common one is left
+        // to anything else in the process.
+        var headers = env.TryGetValue("OTEL_EXPORTER_OTLP_HEADERS", out var common) ? await ValueAsync(common, context).ConfigureAwait(false) : null;
+        var perExport = string.IsNullOrEmpty(headers) ? ConnectionClose : $"{headers},{ConnectionClose}";
+        env["OTEL_EXPORTER_OTLP_METRICS_HEADERS"] = perExport;
+        env["OTEL_EXPORTER_OTLP_TRACES_HEADERS"] = perExport;
     }
+
+    /// <summary>The OTLP header (as the SDK's <c>OTEL_EXPORTER_OTLP_*_HEADERS</c> write it) that asks for a connection per export.</summary>
+    public const string ConnectionClose = "connection=close";
+
+    private static async Task<string?> ValueAsync(object value, EnvironmentCallbackContext context) => value switch
+    {
+        string text => text,
+        IValueProvider provider when context.ExecutionContext.IsRunMode => await provider.GetValueAsync(context.CancellationToken).ConfigureAwait(false),
+        _ => null,
+    };
 }

@@ -391,6 +391,27 @@ public sealed class AirflowModelTests
         Assert.Contains("service.instance.id=", env["OTEL_RESOURCE_ATTRIBUTES"]);
     }
 
+    /// <summary>
+    /// Airflow's processes fork after their telemetry started, and the SDK's exporters keep one keep-alive connection
+    /// that a child inherits (open-telemetry/opentelemetry-python#4994): each export asks for a connection of its own. The
+    /// SDK reads the signal-specific variables instead of the common one, so they carry the dashboard's key too.
+    /// </summary>
+    [Fact]
+    public async Task Each_export_of_Airflows_telemetry_asks_for_a_connection_of_its_own()
+    {
+        await using var app = await BuildAsync($"--{OtlpHttpSetting}=http://localhost:19080", "--AppHost:OtlpApiKey=the-dashboards-key");
+
+        var processes = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<AirflowProcessResource>().ToList();
+        Assert.NotEmpty(processes);
+        foreach (var process in processes)
+        {
+            var env = await app.EnvironmentAsync(process);
+            Assert.Equal("x-otlp-api-key=the-dashboards-key,connection=close", env["OTEL_EXPORTER_OTLP_METRICS_HEADERS"]);
+            Assert.Equal("x-otlp-api-key=the-dashboards-key,connection=close", env["OTEL_EXPORTER_OTLP_TRACES_HEADERS"]);
+            Assert.Equal("x-otlp-api-key=the-dashboards-key", env["OTEL_EXPORTER_OTLP_HEADERS"]);
+        }
+    }
+
     private static bool Waits(IResource resource, IResource on, WaitType type)
         => resource.Annotations.OfType<WaitAnnotation>().Any(w => w.Resource == on && w.WaitType == type);
 }

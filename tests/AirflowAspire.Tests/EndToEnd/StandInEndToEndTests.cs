@@ -246,16 +246,59 @@ public sealed class StandInEndToEndTests
         Assert.Contains("a_module_nobody_installed", dag.GetProperty("cause").GetString());
     }
 
+    /// <summary>The children the triggerer forks after its first export, which export with it at every export.</summary>
+    private const int InStepChildren = 3;
+
+    /// <summary>What the OpenTelemetry SDK logs when an export fails: 1.27.0's lines (Airflow 3.0.3's pin, which the stand-in
+    /// logs) and later ones ("Failed to export metrics batch code: 500", as real Airflow logged on SDK 1.45.1).</summary>
+    private static readonly string[] ExportFailures =
+        ["Failed to export", "Transient error", "Exception while exporting", "Connection broken", "Read timed out"];
+
     /// <summary>
     /// With Aspire's dashboard running (as under <c>dotnet run</c>, which demands its OTLP API key), every Airflow process
     /// exports its metrics and traces the way Airflow 3.0.3 does (OTLP/HTTP protobuf to otel_host:otel_port, no headers
-    /// of its own, the SDK's OTEL_EXPORTER_OTLP_HEADERS) and the dashboard accepts them: no process logs an export failure.
+    /// of its own, the SDK's OTEL_EXPORTER_OTLP_*HEADERS, one keep-alive <c>requests.Session</c> per exporter) and the
+    /// dashboard accepts them, from the processes and from the children they fork: no process logs an export failure, and
+    /// the dashboard logs no error. The triggerer forks its children after its first export and they export at the same
+    /// instant as it, every interval (the stand-in's fault <c>forks_after_first_export</c>): what Airflow's forked
+    /// children met by chance on real Airflow (issue 19), where their requests interleaved on the connection they
+    /// inherited (500s, "Connection broken: InvalidChunkLength", the dashboard's InvalidProtocolBufferException).
     /// </summary>
+    /// <summary>
+    /// On 3.3 with the dashboard on, the dag-processor runs without OpenTelemetry, so its DAGs appear: the stand-in's 3.3
+    /// dag-processor, as 3.3.2's (apache/airflow#73583), never finishes parsing with it on. Its log says why; the other
+    /// processes still export, and on 3.2 and later metrics go to Aspire's OTEL_EXPORTER_OTLP_ENDPOINT.
+    /// </summary>
+    [Fact]
+    public async Task On_3_3_with_the_dashboard_on_the_dag_processor_runs_without_telemetry_and_the_DAG_is_proven()
+    {
+        DebianPrerequisites.Require();
+        using var standIn = AirflowStandIn.Create("3.3.2");
+
+        await using var app = await RunningAppHost.StartAsync(Bound, dashboard: true,
+        [
+            .. standIn.AppHostArguments,
+            $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://127.0.0.1:{GarnetServer.FreePort()}",
+            $"--ASPNETCORE_URLS=http://127.0.0.1:{GarnetServer.FreePort()}",
+            "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
+        ]);
+        var verifier = await app.WaitForStateAsync("verifier", Bound, Ended);
+        using var report = standIn.ReadReport();
+
+        Assert.True(Check(report, "dag-parsed").GetProperty("passed").GetBoolean(), string.Join('\n', app.Log("verifier")));
+        Assert.True(Check(report, "run-succeeded").GetProperty("passed").GetBoolean(), string.Join('\n', app.Log("verifier")));
+        await app.WaitForLogAsync("airflow-dag-processor", "apache/airflow#73583", Bound);
+        await app.WaitForLogAsync("airflow-scheduler", "/v1/metrics -> 200 (metrics)", Bound);
+        Assert.DoesNotContain(app.Log("airflow-dag-processor"), line => line.Contains("/v1/metrics", StringComparison.Ordinal));
+        Assert.Equal(1, verifier.Snapshot.ExitCode);
+    }
+
     [Fact]
     public async Task With_the_dashboard_on_every_Airflow_processs_telemetry_is_accepted()
     {
         DebianPrerequisites.Require();
         using var standIn = AirflowStandIn.Create();
+        standIn.InduceFaults(new Dictionary<string, object> { ["forks_after_first_export"] = InStepChildren });
         string[] processes = ["airflow-api", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer", "airflow-worker-1"];
 
         await using var app = await RunningAppHost.StartAsync(Bound, dashboard: true,
@@ -265,6 +308,11 @@ public sealed class StandInEndToEndTests
             $"--ASPNETCORE_URLS=http://127.0.0.1:{GarnetServer.FreePort()}",
             "--ASPIRE_ALLOW_UNSECURED_TRANSPORT=true",
         ]);
+        IEnumerable<string> Failures() => processes.SelectMany(process => app.Log(process)
+            .Where(line => ExportFailures.Any(failure => line.Contains(failure, StringComparison.Ordinal)))
+            .Select(line => $"{process}: {line}"))
+            .Concat(app.DashboardErrors.Select(line => $"dashboard: {line}"));
+
         // One bound for all: metrics go every 5 s (AIRFLOW__METRICS__OTEL_INTERVAL_MILLISECONDS), spans within a second.
         var deadline = DateTime.UtcNow + Bound;
         foreach (var process in processes)
@@ -274,9 +322,23 @@ public sealed class StandInEndToEndTests
             await app.WaitForLogAsync(process, "/v1/traces -> 200 (traces)", deadline - DateTime.UtcNow);
         }
 
-        foreach (var process in processes)
+        // The triggerer and the children it forked export at once, on the connection the children inherited, every 5 s.
+        // Until each of them has had 4 exports accepted (about 20 s, bounded anew). A request whose answer another process
+        // read fails only at its read timeout (10 s), so waiting for every one of them also waits for those. Without the
+        // AppHost's Connection: close, each of 12 runs here failed within those 20 s. A failure ends the wait.
+        for (var started = 0; started < InStepChildren; started = app.Log("airflow-triggerer").Count(line => line.Contains("Started the trigger runner (pid ", StringComparison.Ordinal)))
         {
-            Assert.DoesNotContain(app.Log(process), line => line.Contains("Failed to export", StringComparison.Ordinal));
+            Assert.True(DateTime.UtcNow < deadline, $"The triggerer forked {started} of its {InStepChildren} children after its first export.");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
         }
+        int InStep() => app.Log("airflow-triggerer").Count(line => line.Contains("[stand-in] OTLP exports accepted: 4 (metrics) pid=", StringComparison.Ordinal));
+        deadline = DateTime.UtcNow + Bound;
+        while (DateTime.UtcNow < deadline && !Failures().Any() && InStep() < InStepChildren + 1)
+        {
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(!Failures().Any(), $"Export failures:\n{string.Join('\n', Failures().Take(20))}");
+        Assert.Equal(InStepChildren + 1, InStep());
     }
 }

@@ -4,7 +4,7 @@ namespace AirflowAspire.Tests.Fixtures;
 
 /// <summary>
 /// The Debian packages that <c>tests/install-prerequisites.sh</c> installs for the tests that run real
-/// Celery workers and the Airflow stand-in: Celery, redis-py and PyJWT for /usr/bin/python3. The broker
+/// Celery workers and the Airflow stand-in: Celery, redis-py, PyJWT and requests (the stand-in's OTLP client) for /usr/bin/python3. The broker
 /// they use is Garnet (in process, or behind the Dragonfly stand-in), from NuGet. And redis-server, for the tests of
 /// Airflow:Broker=redis, which run the product's Redis from a local binary (Redis:Executable) as CI and users without a
 /// container engine do (<see cref="RequireRedisServer"/>).
@@ -50,7 +50,7 @@ public static class DebianPrerequisites
         else
         {
             using var python = Process.Start(new ProcessStartInfo(Python,
-                ["-c", "import importlib.util as u; print(' '.join(m for m in ('celery', 'redis', 'jwt') if u.find_spec(m) is None))"])
+                ["-c", "import importlib.util as u; print(' '.join(m for m in ('celery', 'redis', 'jwt', 'requests') if u.find_spec(m) is None))"])
             { RedirectStandardOutput = true, RedirectStandardError = true })!;
             var modules = python.StandardOutput.ReadToEnd().Trim();
             python.WaitForExit();

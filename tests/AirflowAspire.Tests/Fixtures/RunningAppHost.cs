@@ -63,6 +63,17 @@ public sealed class RunningAppHost : IAsyncDisposable
 
     public IReadOnlyList<string> Log(string resource) => [.. _logs.GetOrAdd(resource, _ => new())];
 
+    /// <summary>The dashboard's resource, as Aspire names it (its KnownResourceNames.AspireDashboard is internal).</summary>
+    public const string DashboardResource = "aspire-dashboard";
+
+    /// <summary>
+    /// The lines of the dashboard's own log (when it runs) at error level, or with an exception: where it says that a
+    /// request to its OTLP endpoint failed.
+    /// </summary>
+    public IEnumerable<string> DashboardErrors => Log(DashboardResource)
+        .Where(line => line.Contains("fail:", StringComparison.Ordinal) || line.Contains("\"LogLevel\":\"Error\"", StringComparison.Ordinal)
+            || line.Contains("Exception", StringComparison.Ordinal));
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();

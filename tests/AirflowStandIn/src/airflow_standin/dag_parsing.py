@@ -14,7 +14,6 @@ import importlib.util
 import json
 import os
 import sys
-import time
 import traceback
 
 
@@ -36,10 +35,6 @@ def parse(path: str, depth: int = 2) -> dict:
 
 
 def main() -> None:
-    if os.environ.get("AIRFLOW_STANDIN_PARSER_HANGS"):
-        # apache/airflow#73583: the parsing process never finishes (the dag-processor kills it at its timeout).
-        while True:
-            time.sleep(60)
     path = os.path.abspath(sys.argv[1])
     depth = int(sys.argv[2]) if len(sys.argv) > 2 else 2
     out = os.fdopen(os.dup(1), "w")

@@ -1,4 +1,4 @@
-"""``airflow dag-processor``: finds DAG files, parses each in a subprocess, records DAGs and import errors.
+"""``airflow dag-processor``: finds DAG files, parses each in a forked child, records DAGs and import errors.
 
 Follows Airflow 3.0.3's DagFileProcessorManager (airflow-core/src/airflow/dag_processing/manager.py):
 - the ``dags-folder`` bundle is the ``[core] dags_folder``; its file list is refreshed every
@@ -17,12 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import select
 import signal
-import subprocess
 import sys
 import time
 
-from airflow_standin import LINE, db
+from airflow_standin import LINE, dag_parsing, db, forking
 from airflow_standin.config import conf
 from airflow_standin.jobs import Job
 from airflow_standin.timeutil import to_db, utcnow, uuid7
@@ -62,25 +62,51 @@ def parsers_hang() -> bool:
 
 
 def parse_file(path: str) -> dict | None:
+    """Parses the file in a forked child (DagFileProcessorProcess.start, a WatchedSubprocess: forking.py)."""
     timeout = conf().getfloat("dag_processor", "dag_file_processor_timeout", 50)
+    depth = conf().getint("core", "dagbag_import_error_traceback_depth", 2)
     hang = parsers_hang()
+    read_fd, write_fd = os.pipe()
+
+    def child() -> int:
+        os.close(read_fd)
+        os.dup2(2, 1)  # the DAG file's prints go to stderr
+        sys.stdout = sys.stderr
+        while hang:
+            time.sleep(60)  # apache/airflow#73583: the parsing process never finishes
+        result = dag_parsing.parse(path, depth)
+        with os.fdopen(write_fd, "w") as out:
+            out.write(json.dumps(result))
+        return 0
+
+    pid = forking.start(child)
+    os.close(write_fd)
+    chunks = []
+    deadline = time.monotonic() + timeout
+    with os.fdopen(read_fd, "rb", buffering=0) as pipe:
+        while data := _read_until(pipe, deadline):
+            chunks.append(data)
+        if data is None:
+            os.kill(pid, signal.SIGKILL)
+            forking.wait(pid)
+            if hang:
+                log(f"Processor for {path} timed out after {timeout} s and was killed: nothing serialized "
+                    "(stand-in of apache/airflow#73583, OpenTelemetry on)")
+                return None
+            return {"dags": [], "import_error": f"DagFileProcessor timed out after {timeout} seconds while parsing {path}"}
+    code = forking.wait(pid)
     try:
-        proc = subprocess.run([sys.executable, "-m", "airflow_standin.dag_parsing", path,
-                           str(conf().getint("core", "dagbag_import_error_traceback_depth", 2))],
-                              capture_output=True, timeout=timeout, text=True,
-                              env=dict(os.environ, AIRFLOW_STANDIN_PARSER_HANGS="1") if hang else None)
-    except subprocess.TimeoutExpired:
-        if hang:
-            log(f"Processor for {path} timed out after {timeout} s and was killed: nothing serialized "
-                "(stand-in of apache/airflow#73583, OpenTelemetry on)")
-            return None
-        return {"dags": [], "import_error": f"DagFileProcessor timed out after {timeout} seconds while parsing {path}"}
-    if proc.stderr:
-        sys.stderr.write(proc.stderr)
-    try:
-        return json.loads(proc.stdout)
+        return json.loads(b"".join(chunks))
     except ValueError:
-        return {"dags": [], "import_error": f"Parsing process exited with code {proc.returncode}:\n{proc.stderr}"}
+        return {"dags": [], "import_error": f"Parsing process exited with code {code}"}
+
+
+def _read_until(pipe, deadline: float) -> bytes | None:
+    """The next bytes from the child, b"" at its end, None once the deadline has passed."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0 or not select.select([pipe], [], [], remaining)[0]:
+        return None
+    return pipe.read(65536)
 
 
 def record(con, folder: str, path: str, result: dict) -> None:

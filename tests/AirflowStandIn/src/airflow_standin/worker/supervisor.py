@@ -19,13 +19,15 @@ task-sdk/src/airflow/sdk/execution_time/supervisor.py ``supervise``/``ActivitySu
 from __future__ import annotations
 
 import getpass
+import io
 import json
 import os
 import selectors
-import subprocess
+import signal
 import sys
 import time
 
+from airflow_standin import forking
 from airflow_standin.config import conf, faults
 from airflow_standin.jobs import get_hostname
 from airflow_standin.logpaths import local_log_path
@@ -88,6 +90,57 @@ class _LineSink:
         self.write(json.dumps(record))
 
 
+class _TaskProcess:
+    """The task process, forked as ActivitySubprocess.start forks it (WatchedSubprocess: forking.py), with the part of
+    subprocess.Popen's interface the supervisor uses: its stdin, stdout and stderr are pipes to the supervisor."""
+
+    def __init__(self, pid: int, stdin, stdout, stderr) -> None:
+        self.pid, self.stdin, self.stdout, self.stderr = pid, stdin, stdout, stderr
+        self.returncode: int | None = None
+
+    @classmethod
+    def start(cls, log_w: int) -> "_TaskProcess":
+        stdin_r, stdin_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+
+        def task_process() -> int:
+            # _fork_main: the std handles on the supervisor's channels (_reopen_std_io_handles), then the task runner.
+            for fd in (stdin_w, out_r, err_r):
+                os.close(fd)
+            for target, fd in ((0, stdin_r), (1, out_w), (2, err_w)):
+                os.dup2(fd, target)
+                os.close(fd)
+            sys.stdin = io.TextIOWrapper(os.fdopen(0, "rb"))
+            sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb"), line_buffering=True)
+            sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb"), line_buffering=True)
+            os.environ["STANDIN_LOG_FD"] = str(log_w)
+            from airflow_standin.worker import task_runner
+
+            return task_runner.main()
+
+        pid = forking.start(task_process)
+        for fd in (stdin_r, out_w, err_w):
+            os.close(fd)
+        return cls(pid, os.fdopen(stdin_w, "wb"), os.fdopen(out_r, "rb", buffering=0), os.fdopen(err_r, "rb", buffering=0))
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            self.returncode = forking.wait(self.pid)
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, signal.SIGKILL)
+
+
 def supervise(*, ti: dict, dag_rel_path: str, bundle_info: dict, token: str, server: str,
               log_path: str | None) -> int:
     start = time.monotonic()
@@ -104,10 +157,7 @@ def supervise(*, ti: dict, dag_rel_path: str, bundle_info: dict, token: str, ser
             log_file.flush()
 
     log_r, log_w = os.pipe()
-    env = dict(os.environ, STANDIN_LOG_FD=str(log_w))
-    proc = subprocess.Popen([sys.executable, "-m", "airflow_standin.worker.task_runner"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            pass_fds=(log_w,), env=env, close_fds=True)
+    proc = _TaskProcess.start(log_w)
     os.close(log_w)
     hostname = get_hostname()
     try:
