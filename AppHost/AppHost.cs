@@ -3,7 +3,9 @@ using AirflowAspire.AppHost.Airflow;
 using AirflowAspire.AppHost.Airflow.Hosts;
 using AirflowAspire.AppHost.Benchmark;
 using AirflowAspire.AppHost.Dragonfly;
+using AirflowAspire.AppHost.Postgres;
 using AirflowAspire.AppHost.Redis;
+using AirflowAspire.AppHost.StartFailures;
 
 var builder = DistributedApplication.CreateBuilder(args);
 var top = RepositoryPaths.Top(builder.AppHostDirectory);
@@ -46,7 +48,10 @@ var broker = airflowSettings.UsesRedis
 var airflow = builder.AddAirflow("airflow", broker, airflowSettings);
 if (airflowSettings.UsesPostgres)
 {
-    var postgres = builder.AddPostgres("airflow-postgres").WithParentRelationship(airflow);
+    // The image from the settings (a mirror, a private registry); a failure to start is explained on its row.
+    var postgres = PostgresSettings.From(builder.Configuration).ContainerImage.ApplyTo(builder.AddPostgres("airflow-postgres"))
+        .WithParentRelationship(airflow)
+        .ExplainsStartFailures(StartFailureSubject.PostgreSql);
     if (builder.ExecutionContext.IsPublishMode)
     {
         // On a cluster the metadata must outlive the database's container.
@@ -97,7 +102,7 @@ IResourceBuilder<IResourceWithConnectionString> AddDragonflyBroker(DragonflySett
 {
     IResourceBuilder<IDragonflyResource> dragonfly = settings.Executable is { Length: > 0 } executable
         ? builder.AddDragonflyExecutable("dragonfly", executable, settings.Port)
-        : builder.AddDragonfly("dragonfly", settings.Port).WithImageTag(settings.ImageTag);
+        : AddDragonflyContainer(settings);
     dragonfly.WithThreads(settings.Threads, settings.MaxMemoryMiB);
     if (airflowSettings.AcceptsRemoteWorkers)
     {
@@ -106,9 +111,16 @@ IResourceBuilder<IResourceWithConnectionString> AddDragonflyBroker(DragonflySett
     return settings.Persistent ? dragonfly.WithPersistence() : dragonfly;
 }
 
+// The image from the settings (a mirror, a private registry), and a raised locked-memory limit only when asked for.
+IResourceBuilder<DragonflyResource> AddDragonflyContainer(DragonflySettings settings)
+{
+    var dragonfly = settings.ContainerImage.ApplyTo(builder.AddDragonfly("dragonfly", settings.Port));
+    return settings.MemlockLimitBytes is { } memlock ? dragonfly.WithMemlockLimit(memlock) : dragonfly;
+}
+
 // Aspire.Hosting.Redis's container (plain TCP on loopback, as Dragonfly), or a local redis-server (Redis:Executable).
 IResourceBuilder<IResourceWithConnectionString> AddRedisBroker(RedisSettings settings)
     => settings.Executable is { Length: > 0 } executable
         ? builder.AddRedisExecutable("redis", executable)
-        : builder.AddRedis("redis").WithImageTag(RedisContainerImage.Tag).WithoutHttpsCertificate();
+        : settings.ContainerImage.ApplyTo(builder.AddRedis("redis")).WithoutHttpsCertificate().ExplainsStartFailures(StartFailureSubject.Redis);
 #pragma warning restore ASPIRECERTIFICATES001
