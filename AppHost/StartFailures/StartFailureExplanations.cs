@@ -303,7 +303,7 @@ public static class StartFailureExplanations
     /// waits for in any way (the Airflow processes wait for the migration's completion, which waits for the database); a
     /// database's server counts for the database (Aspire's child resources follow their parent's state).
     /// </summary>
-    internal static IReadOnlyList<IResource> ExplainedDependencies(IResource resource)
+    public static IReadOnlyList<IResource> ExplainedDependencies(IResource resource)
     {
         var found = new List<IResource>();
         var seen = new HashSet<IResource> { resource };

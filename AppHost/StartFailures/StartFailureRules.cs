@@ -90,12 +90,12 @@ public static partial class StartFailureRules
         if (ManifestUnknown().IsMatch(error))
         {
             return new($"{product} cannot start: the registry {facts.RegistryName} has no tag {facts.Tag} of {facts.Image} " +
-                $"(\"{error}\"). Fix: set {section}:ImageTag to a tag the registry has, or {section}:Registry to a registry " +
+                $"({error}). Fix: set {section}:ImageTag to a tag the registry has, or {section}:Registry to a registry " +
                 $"that has {facts.Image}:{facts.Tag}.", Final: true);
         }
         if (AccessDenied().IsMatch(error))
         {
-            return new($"{product} cannot start: the registry {facts.RegistryName} refused to serve {reference} (\"{error}\"): " +
+            return new($"{product} cannot start: the registry {facts.RegistryName} refused to serve {reference} ({error}): " +
                 $"it has no such image, or wants a login. Fix: check {section}:Registry and {section}:Image, or log the " +
                 $"engine in (docker login {facts.RegistryName}).", Final: true);
         }
@@ -103,7 +103,7 @@ public static partial class StartFailureRules
         {
             // A registry may answer the next try: DCP retries the pull, and this is the explanation if it gives up.
             return new($"{product} cannot start: its image {reference} is not on this machine and the registry " +
-                $"{facts.RegistryName} cannot be reached (\"{error}\"). Fix: check the network or the engine's proxy, load " +
+                $"{facts.RegistryName} cannot be reached ({error}). Fix: check the network or the engine's proxy, load " +
                 $"the image another way (docker pull {reference}, docker load), or set {section}:Registry to a mirror that " +
                 $"serves it; or {subject.WithoutContainer}.", Final: false);
         }
@@ -136,8 +136,10 @@ public static partial class StartFailureRules
         var cleaned = lines.Select(l => (Text: WithoutTimestamp(l.Text).Trim(), l.IsError)).Where(l => l.Text.Length > 0).ToList();
         if (exitCode is { } code && state != KnownResourceStates.FailedToStart)
         {
-            // Its own last words: the error stream first, and not the orchestrator's [sys] lines.
-            var own = cleaned.Where(l => !l.Text.StartsWith("[sys]", StringComparison.Ordinal) && !ContainerId().IsMatch(l.Text)).ToList();
+            // Its own last words: the error stream first; not the orchestrator's [sys] lines, nor Aspire's own lines before it ran.
+            var started = cleaned.FindLastIndex(l => l.Text.StartsWith("[sys] Starting process", StringComparison.Ordinal));
+            var own = cleaned.Skip(started + 1).Where(l => !l.Text.StartsWith("[sys]", StringComparison.Ordinal) &&
+                !ContainerId().IsMatch(l.Text) && !AspireLine().IsMatch(l.Text)).ToList();
             var last = (own.LastOrDefault(l => l.IsError).Text ?? own.LastOrDefault().Text) is { } text ? Shorten(text) : null;
             var said = last is null ? " and printed nothing" : $": \"{last}\"";
             return $"{product} exited at start with exit code {code}{said}. Fix: {ExitFix(subject, facts, cleaned)}";
@@ -211,6 +213,10 @@ public static partial class StartFailureRules
 
     [GeneratedRegex(@"dial tcp|no such host|i/o timeout|connection refused|TLS handshake|server misbehaving|network is unreachable|pinging container registry|request canceled", RegexOptions.IgnoreCase)]
     private static partial Regex Unreachable();
+
+    // What Aspire itself writes in a resource's log before it starts (waits, certificate set-up).
+    [GeneratedRegex(@"^(?:No custom certificate authorities|Waiting for resource|Finished waiting for resource)")]
+    private static partial Regex AspireLine();
 
     [GeneratedRegex(@"^[0-9a-f]{64}$")]
     private static partial Regex ContainerId();
