@@ -65,20 +65,9 @@ public sealed class DragonflyRunTests
     [Fact]
     public async Task Without_a_container_engine_Dragonfly_says_what_is_missing_and_how_to_fix_it()
     {
-        // The engine out of reach, as on a machine where none runs: the docker CLI that DCP runs reads DOCKER_HOST. DCP copies
-        // the environment when it starts, so the variable is set only while the AppHost starts (the other tests that run
-        // docker pass the original, and this collection's tests run one at a time).
-        StartFailureRun run;
-        Environment.SetEnvironmentVariable("DOCKER_HOST", "unix:///nonexistent/airflowaspire-no-engine.sock");
-        try
-        {
-            // As under `dotnet run`: do not wait 30 s for an engine that is not there.
-            run = await StartFailureRun.StartAsync("--DcpPublisher:ContainerRuntimeInitializationTimeout=00:00:00");
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("DOCKER_HOST", ContainerEngine.OriginalDockerHost);
-        }
+        // The engine out of reach, as on a machine where none runs: the docker CLI that DCP runs reads DOCKER_HOST.
+        // As under `dotnet run`: do not wait 30 s for an engine that is not there.
+        var run = await ContainerEngine.OutOfReachAsync(() => StartFailureRun.StartAsync("--DcpPublisher:ContainerRuntimeInitializationTimeout=00:00:00"));
         await using var _ = run;
 
         var explanation = await run.ExplanationAsync("dragonfly",

@@ -30,6 +30,27 @@ public static class ContainerEngine
     /// </summary>
     public static string? OriginalDockerHost { get; } = Environment.GetEnvironmentVariable("DOCKER_HOST");
 
+    /// <summary>
+    /// Runs <paramref name="start"/> with <c>DOCKER_HOST</c> pointing at a socket that does not exist, as on a machine where
+    /// no engine runs, then puts the variable back. DCP copies the environment when it starts, so an AppHost started here
+    /// keeps that. Only for tests of <see cref="ContainerEngineCollection"/>, which run one at a time; the docker commands
+    /// other tests run meanwhile get <see cref="OriginalDockerHost"/>.
+    /// </summary>
+    public static async Task<T> OutOfReachAsync<T>(Func<Task<T>> start)
+    {
+        // Read before the change: the property keeps the value it had when first read.
+        var original = OriginalDockerHost;
+        Environment.SetEnvironmentVariable("DOCKER_HOST", "unix:///nonexistent/airflowaspire-no-engine.sock");
+        try
+        {
+            return await start();
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("DOCKER_HOST", original);
+        }
+    }
+
     private static readonly Lazy<Task<string?>> Unavailable = new(FindUnavailableAsync);
     private static readonly Lazy<Task<string?>> ImagesMissing = new(BuildImagesAsync);
 

@@ -51,6 +51,17 @@ public sealed class StartFailureRulesTests
     }
 
     [Fact]
+    public void Dragonfly_s_own_registry_unreachable_from_an_offline_machine_says_so_and_offers_a_mirror_or_the_binary()
+    {
+        var facts = new StartFailureFacts("docker.dragonflydb.io", "dragonflydb/dragonfly", "v1.40.1", null, null);
+        var finding = FirstFinding("registry-offline.log", facts);
+
+        Assert.NotNull(finding);
+        Assert.False(finding.Final);
+        Assert.StartsWith("Dragonfly cannot start: its image docker.dragonflydb.io/dragonflydb/dragonfly:v1.40.1 is not on this machine and the registry docker.dragonflydb.io cannot be reached (Get \"https://docker.dragonflydb.io/v2/\": dial tcp: lookup docker.dragonflydb.io on RESOLVER:53: no such host)", finding.Message);
+    }
+
+    [Fact]
     public void A_tag_the_registry_lacks_is_final_and_names_the_tag_setting()
     {
         var finding = FirstFinding("tag-missing.log", new("127.0.0.1:15000", "airflowaspire-tests/dragonfly", "v1.99.0", null, null));
