@@ -1,6 +1,7 @@
 using AirflowAspire.AppHost.Airflow;
 using AirflowAspire.AppHost.Dragonfly;
 using AirflowAspire.AppHost.Redis;
+using AirflowAspire.AppHost.StartFailures;
 
 namespace AirflowAspire.AppHost.Deployments;
 
@@ -19,7 +20,7 @@ internal static class Brokers
     {
         IResourceBuilder<IDragonflyResource> dragonfly = settings.Executable is { Length: > 0 } executable
             ? builder.AddDragonflyExecutable("dragonfly", executable, settings.Port)
-            : builder.AddDragonfly("dragonfly", settings.Port).WithImageTag(settings.ImageTag);
+            : AddDragonflyContainer(builder, settings);
         dragonfly.WithThreads(settings.Threads, settings.MaxMemoryMiB);
         if (airflow.AcceptsRemoteWorkers)
         {
@@ -28,11 +29,18 @@ internal static class Brokers
         return settings.Persistent ? dragonfly.WithPersistence() : dragonfly;
     }
 
+    /// <summary>The image from the settings (a mirror, a private registry), and a raised locked-memory limit only when asked for.</summary>
+    private static IResourceBuilder<DragonflyResource> AddDragonflyContainer(IDistributedApplicationBuilder builder, DragonflySettings settings)
+    {
+        var dragonfly = settings.ContainerImage.ApplyTo(builder.AddDragonfly("dragonfly", settings.Port));
+        return settings.MemlockLimitBytes is { } memlock ? dragonfly.WithMemlockLimit(memlock) : dragonfly;
+    }
+
     /// <summary>Aspire.Hosting.Redis's container (plain TCP on loopback, as Dragonfly), or a local redis-server (<c>Redis:Executable</c>).</summary>
     public static IResourceBuilder<IResourceWithConnectionString> AddRedis(IDistributedApplicationBuilder builder, RedisSettings settings)
 #pragma warning disable ASPIRECERTIFICATES001 // Experimental in 13.6.
         => settings.Executable is { Length: > 0 } executable
             ? builder.AddRedisExecutable("redis", executable)
-            : builder.AddRedis("redis").WithImageTag(RedisContainerImage.Tag).WithoutHttpsCertificate();
+            : settings.ContainerImage.ApplyTo(builder.AddRedis("redis")).WithoutHttpsCertificate().ExplainsStartFailures(StartFailureSubject.Redis);
 #pragma warning restore ASPIRECERTIFICATES001
 }

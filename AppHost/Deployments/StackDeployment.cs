@@ -1,4 +1,6 @@
 using AirflowAspire.AppHost.Airflow;
+using AirflowAspire.AppHost.Postgres;
+using AirflowAspire.AppHost.StartFailures;
 
 namespace AirflowAspire.AppHost.Deployments;
 
@@ -15,7 +17,10 @@ internal static class StackDeployment
         var airflow = builder.AddAirflow("airflow", broker, settings);
         if (settings.UsesPostgres)
         {
-            var postgres = builder.AddPostgres("airflow-postgres").WithParentRelationship(airflow);
+            // The image from the settings (a mirror, a private registry); a failure to start is explained on its row.
+            var postgres = PostgresSettings.From(builder.Configuration).ContainerImage.ApplyTo(builder.AddPostgres("airflow-postgres"))
+                .WithParentRelationship(airflow)
+                .ExplainsStartFailures(StartFailureSubject.PostgreSql);
             if (builder.ExecutionContext.IsPublishMode)
             {
                 // On a cluster the metadata must outlive the database's container.

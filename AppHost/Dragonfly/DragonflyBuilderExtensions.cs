@@ -1,5 +1,6 @@
 using AirflowAspire.AppHost;
 using AirflowAspire.AppHost.Dragonfly;
+using AirflowAspire.AppHost.StartFailures;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -46,10 +47,12 @@ public static class DragonflyBuilderExtensions
             .WithEndpoint(port: port, targetPort: ContainerPort, scheme: Scheme, name: IDragonflyResource.PrimaryEndpointName)
             .WithImage(DragonflyContainerImageTags.Image, DragonflyContainerImageTags.Tag)
             .WithImageRegistry(DragonflyContainerImageTags.Registry)
-            // Dragonfly's documentation recommends unlimited locked memory for its io_uring engine.
-            .WithContainerRuntimeArgs("--ulimit", "memlock=-1")
+            // No raised locked-memory limit by default, though Dragonfly's documentation recommends --ulimit memlock=-1: engines
+            // that may not raise it (rootless Podman, this kind of VM's Docker) refuse the container outright, while kernels from
+            // 5.12 on account io_uring's rings through memcg and not this limit (dragonflydb/dragonfly#57); Dragonfly v1.40.1
+            // set up io_uring and answered PING under a 64 KiB limit. WithMemlockLimit raises it where a host needs it.
             .WithServerDefaults()
-            .ExplainState(ResourceStateExplanations.RuntimeUnhealthy, MissingContainerEngineMessage);
+            .ExplainsStartFailures(StartFailureSubject.Dragonfly);
     }
 
     /// <summary>
@@ -84,7 +87,8 @@ public static class DragonflyBuilderExtensions
                 // Only this machine's clients (through Aspire's proxy) need to reach it, unless WithListenAddress says otherwise.
                 context.Args.Add($"--bind={EndpointBinding.BindAddress(resource, IDragonflyResource.PrimaryEndpointName)}");
             })
-            .WithServerDefaults();
+            .WithServerDefaults()
+            .ExplainsStartFailures(StartFailureSubject.Dragonfly);
     }
 
     /// <summary>
@@ -103,6 +107,22 @@ public static class DragonflyBuilderExtensions
         // that host address), and clients get that address as the endpoint's host.
         return builder.WithEndpoint(IDragonflyResource.PrimaryEndpointName,
             endpoint => endpoint.FixOn(port, address, targetPortToo: builder.Resource is DragonflyExecutableResource));
+    }
+
+    /// <summary>
+    /// Raises the container's locked-memory limit (RLIMIT_MEMLOCK) with the engine's <c>--ulimit memlock=</c>, for an old
+    /// kernel (before 5.12) where io_uring's rings count against it and the engine's default is too low for Dragonfly.
+    /// An engine that may not raise it refuses to start the container; the resource's log then says so.
+    /// </summary>
+    /// <param name="builder">The Dragonfly container.</param>
+    /// <param name="bytes">The limit in bytes, or -1 for unlimited.</param>
+    public static IResourceBuilder<DragonflyResource> WithMemlockLimit(this IResourceBuilder<DragonflyResource> builder, long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bytes, -1);
+        ArgumentOutOfRangeException.ThrowIfZero(bytes);
+        var value = bytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return builder.WithAnnotation(new MemlockLimitAnnotation(bytes), ResourceAnnotationMutationBehavior.Replace)
+            .WithContainerRuntimeArgs("--ulimit", $"memlock={value}:{value}");
     }
 
     /// <summary>
@@ -180,12 +200,6 @@ public static class DragonflyBuilderExtensions
             })
             .WithAuthenticatedPingHealthCheck();
     }
-
-    /// <summary>What Dragonfly's log says when no container engine is available.</summary>
-    public const string MissingContainerEngineMessage =
-        "Dragonfly cannot start: it runs as a container and no container engine is running. " +
-        "Fix: start Docker or Podman and run the AppHost again, or run a local Dragonfly binary instead: " +
-        "dotnet run --project AppHost -- --Dragonfly:Executable=/path/to/dragonfly";
 
     private static void RefuseForeignDflyVariables()
     {

@@ -6,6 +6,12 @@ namespace AirflowAspire.AppHost.Redis;
 /// </summary>
 public static class RedisContainerImage
 {
+    /// <summary>The registry Aspire.Hosting.Redis pulls from.</summary>
+    public const string Registry = "docker.io";
+
+    /// <summary>The image, Redis's official one.</summary>
+    public const string Image = "library/redis";
+
     /// <summary>The pinned tag: the line Aspire.Hosting.Redis 13.6.5 itself defaults to.</summary>
     public const string Tag = "8.6";
 }

@@ -1,4 +1,5 @@
 using AirflowAspire.AppHost.Redis;
+using AirflowAspire.AppHost.StartFailures;
 using Aspire.Hosting.ApplicationModel;
 
 namespace Aspire.Hosting;
@@ -61,6 +62,7 @@ public static class RedisExecutableBuilderExtensions
 
                     """).ConfigureAwait(false);
             })
-            .WithAuthenticatedPingHealthCheck();
+            .WithAuthenticatedPingHealthCheck()
+            .ExplainsStartFailures(StartFailureSubject.Redis);
     }
 }

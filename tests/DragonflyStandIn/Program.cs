@@ -46,9 +46,12 @@ if (maxMemory != 0 && maxMemory < threads * MinimumBytesPerThread)
 var garnetArgs = new List<string>
 {
     "--port", flags.GetValueOrDefault("port", "6379"),
-    "--bind", flags.GetValueOrDefault("bind", "127.0.0.1"),
     "--lua", "true",
 };
+// Dragonfly's --bind: "If empty - binds on all interfaces" (helpfull-v1.40.1.txt), which a container needs so that its
+// published port reaches it. Garnet's own default is loopback only, so every interface is asked for by name.
+var bind = flags.GetValueOrDefault("bind", "");
+garnetArgs.AddRange(["--bind", bind.Length > 0 ? bind : "0.0.0.0"]);
 var password = Environment.GetEnvironmentVariable("DFLY_requirepass");
 if (!string.IsNullOrEmpty(password))
 {
@@ -57,7 +60,7 @@ if (!string.IsNullOrEmpty(password))
 
 using var server = new GarnetServer([.. garnetArgs]);
 server.Start();
-Console.WriteLine($"Dragonfly stand-in (Garnet) listening on {flags.GetValueOrDefault("bind", "127.0.0.1")}:{flags.GetValueOrDefault("port", "6379")}");
+Console.WriteLine($"Dragonfly stand-in (Garnet) listening on {(bind.Length > 0 ? bind : "all interfaces")}:{flags.GetValueOrDefault("port", "6379")}");
 
 var stop = new TaskCompletionSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };

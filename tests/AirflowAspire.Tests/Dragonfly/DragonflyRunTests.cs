@@ -5,6 +5,7 @@ namespace AirflowAspire.Tests.Dragonfly;
 /// <summary>
 /// The AppHost run for real by DCP, as <c>dotnet run --project AppHost</c> runs it.
 /// </summary>
+[Collection(ContainerEngineCollection.Name)]
 public sealed class DragonflyRunTests
 {
     private static readonly TimeSpan StartBound = TimeSpan.FromSeconds(60);
@@ -37,21 +38,41 @@ public sealed class DragonflyRunTests
     }
 
     [Fact]
-    public async Task Without_a_container_engine_Dragonfly_says_what_is_missing_and_how_to_fix_it()
+    public async Task A_local_binary_that_exits_at_start_is_explained_and_what_waits_for_it_stops()
     {
-        if (await Prerequisites.ContainerEngineRunsAsync())
+        // A binary that starts and exits before it serves, as a Dragonfly given a flag it does not know does: Aspire saw it
+        // Running, so what waited for it to become healthy waited for ever.
+        using var folder = new TemporaryFolder();
+        var binary = Path.Combine(folder.Path, "dragonfly");
+        await File.WriteAllTextAsync(binary, "#!/bin/sh\necho 'this test binary always exits at start' >&2\nexit 3\n", TestContext.Current.CancellationToken);
+        if (OperatingSystem.IsWindows())
         {
-            Assert.Skip("A container engine runs on this machine (`docker info` succeeded); this test covers machines without one.");
+            Assert.Skip("Needs a POSIX shell script as the binary.");
+        }
+        else
+        {
+            File.SetUnixFileMode(binary, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        // As under `dotnet run`: do not wait 30 s for an engine that is not there.
-        await using var app = await RunningAppHost.StartAsync(StartBound, "--DcpPublisher:ContainerRuntimeInitializationTimeout=00:00:00");
+        await using var run = await StartFailureRun.StartAsync($"--Dragonfly:Executable={binary}");
 
-        await app.WaitForLogAsync("dragonfly", "no container engine is running", StartBound);
-        var line = app.Log("dragonfly").First(l => l.Contains("no container engine", StringComparison.Ordinal));
-        Assert.Contains("--Dragonfly:Executable=", line);
-        Assert.Contains("start Docker or Podman", line);
-        var verifier = await app.WaitForStateAsync("verifier", StartBound, TerminalStates);
-        Assert.Equal("FailedToStart", verifier.Snapshot.State?.Text);
+        var explanation = await run.ExplanationAsync("dragonfly", "Dragonfly exited at start with exit code 3: \"this test binary always exits at start\"");
+        Assert.Contains($"run {binary} by hand", explanation);
+        Assert.Contains("Dragonfly:Executable", explanation);
+        await run.AssertDependentsFailNamingAsync("dragonfly", explanation);
+    }
+
+    [Fact]
+    public async Task Without_a_container_engine_Dragonfly_says_what_is_missing_and_how_to_fix_it()
+    {
+        // The engine out of reach, as on a machine where none runs: the docker CLI that DCP runs reads DOCKER_HOST.
+        // As under `dotnet run`: do not wait 30 s for an engine that is not there.
+        var run = await ContainerEngine.OutOfReachAsync(() => StartFailureRun.StartAsync("--DcpPublisher:ContainerRuntimeInitializationTimeout=00:00:00"));
+        await using var _ = run;
+
+        var explanation = await run.ExplanationAsync("dragonfly",
+            "Dragonfly cannot start: it runs as a container and no container engine is running. Fix: start Docker or Podman and run " +
+            "the AppHost again, or run a local Dragonfly binary instead: dotnet run --project AppHost -- --Dragonfly:Executable=/path/to/dragonfly");
+        await run.AssertDependentsFailNamingAsync("dragonfly", explanation);
     }
 }

@@ -5,17 +5,14 @@ namespace AirflowAspire.Tests.Fixtures;
 /// <summary>What a machine offers the end-to-end tests: a container engine, a package index.</summary>
 public static class Prerequisites
 {
-    /// <summary>True when <c>docker info</c> succeeds within a few seconds.</summary>
+    /// <summary>True when <c>docker info</c> succeeds within a few seconds (against the engine the tests started with).</summary>
     public static async Task<bool> ContainerEngineRunsAsync()
     {
         try
         {
-            using var docker = Process.Start(new ProcessStartInfo("docker", ["info"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await docker.WaitForExitAsync(bound.Token);
-            return docker.ExitCode == 0;
+            return (await ContainerEngine.DockerAsync(TimeSpan.FromSeconds(10), "info")).ExitCode == 0;
         }
-        catch (Exception exception) when (exception is System.ComponentModel.Win32Exception or OperationCanceledException)
+        catch (System.ComponentModel.Win32Exception)
         {
             return false;
         }
