@@ -30,6 +30,7 @@ public sealed class StartFailureRun : IAsyncDisposable
             var app = await RunningAppHost.StartAsync(Bound,
             [
                 $"--Airflow:VirtualEnvironment={standIn.VirtualEnvironment}",
+                $"--Airflow:Version={standIn.AirflowVersion}",
                 $"--Airflow:Home={Path.Combine(standIn.Folder, "home")}",
                 .. arguments,
             ]);

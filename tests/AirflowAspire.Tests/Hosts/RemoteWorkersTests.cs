@@ -72,7 +72,8 @@ public sealed class RemoteWorkersTests
             ["DOTNET_ENVIRONMENT"] = "Development",
         }, remoteLog, "dotnet", AppHostModel.AppHostDll,
             "--Airflow:Role=workers", $"--Airflow:Join={joinFile}", $"--Airflow:Queues={RemoteQueue}",
-            $"--Airflow:VirtualEnvironment={standIn.VirtualEnvironment}", $"--Airflow:Home={Path.Combine(remoteFolder.Path, "home")}",
+            $"--Airflow:VirtualEnvironment={standIn.VirtualEnvironment}", $"--Airflow:Version={standIn.AirflowVersion}",
+            $"--Airflow:Home={Path.Combine(remoteFolder.Path, "home")}",
             $"--Airflow:DagsFolder={remoteDags}");
         await using var main = await starting;
         // The dashboard says where the join file is, on the deployment's row.
