@@ -171,17 +171,25 @@ public static class StartFailureExplanations
             {
                 return;
             }
-            await SettleLogAsync(stopping).ConfigureAwait(false);
+            var later = await SettleLogAsync(stopping).ConfigureAwait(false);
             if (!_explained)
             {
                 var message = StartFailureRules.FromEnd(subject, StartFailureFacts.Of(resource), state, snapshot.ExitCode, [.. _recent], _pending);
                 await ExplainAsync(update.ResourceId, message).ConfigureAwait(false);
             }
+            foreach (var next in later)
+            {
+                await OnStateAsync(next, stopping).ConfigureAwait(false);
+            }
         }
 
-        /// <summary>Reads the log lines already on their way, until it is quiet or the bound passes.</summary>
-        private async Task SettleLogAsync(CancellationToken stopping)
+        /// <summary>
+        /// Reads the log lines already on their way, until nothing comes for a moment or the bound passes; the states that
+        /// come meanwhile (DCP repeats a final one) are returned, to be handled after the explanation.
+        /// </summary>
+        private async Task<List<ResourceEvent>> SettleLogAsync(CancellationToken stopping)
         {
+            var later = new List<ResourceEvent>();
             var deadline = DateTime.UtcNow + LogSettleBound;
             while (DateTime.UtcNow < deadline)
             {
@@ -191,23 +199,27 @@ public static class StartFailureExplanations
                 {
                     if (!await _signals.Reader.WaitToReadAsync(quiet.Token).ConfigureAwait(false))
                     {
-                        return;
+                        break;
                     }
                 }
                 catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
                 {
-                    return;
+                    break;
                 }
-                // Only the lines: a state read now would be handled out of turn.
-                if (_signals.Reader.TryPeek(out var next) && next is LogLine && _signals.Reader.TryRead(out var line))
+                while (_signals.Reader.TryRead(out var signal))
                 {
-                    await OnLineAsync((LogLine)line).ConfigureAwait(false);
-                }
-                else
-                {
-                    return;
+                    if (signal is LogLine line)
+                    {
+                        await OnLineAsync(line).ConfigureAwait(false);
+                    }
+                    else if (signal is ResourceEvent update)
+                    {
+                        Follow(update.ResourceId, stopping);
+                        later.Add(update);
+                    }
                 }
             }
+            return later;
         }
 
         private async Task ExplainAsync(string instance, string message)

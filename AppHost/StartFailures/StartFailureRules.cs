@@ -136,9 +136,9 @@ public static partial class StartFailureRules
         var cleaned = lines.Select(l => (Text: WithoutTimestamp(l.Text).Trim(), l.IsError)).Where(l => l.Text.Length > 0).ToList();
         if (exitCode is { } code && state != KnownResourceStates.FailedToStart)
         {
-            // Its own last words: the error stream first; not the orchestrator's [sys] lines, nor Aspire's own lines before it ran.
-            var started = cleaned.FindLastIndex(l => l.Text.StartsWith("[sys] Starting process", StringComparison.Ordinal));
-            var own = cleaned.Skip(started + 1).Where(l => !l.Text.StartsWith("[sys]", StringComparison.Ordinal) &&
+            // Its own last words: the error stream first; not the orchestrator's [sys] lines, nor Aspire's own lines before it
+            // ran (the streams reach the log each in its own order, so position says nothing).
+            var own = cleaned.Where(l => !l.Text.StartsWith("[sys]", StringComparison.Ordinal) &&
                 !ContainerId().IsMatch(l.Text) && !AspireLine().IsMatch(l.Text)).ToList();
             var last = (own.LastOrDefault(l => l.IsError).Text ?? own.LastOrDefault().Text) is { } text ? Shorten(text) : null;
             var said = last is null ? " and printed nothing" : $": \"{last}\"";
