@@ -16,6 +16,7 @@ public sealed class PostgresContainerRunTests
     public async Task The_PostgreSQL_container_from_the_image_settings_becomes_healthy_its_database_is_created_and_the_migration_connects_to_it()
     {
         await ContainerEngine.RequireAsync();
+        DebianPrerequisites.RequirePsycopg2();
 
         await using var run = await StartFailureRun.StartAsync("--Airflow:Database=postgres",
             $"--Postgres:Registry={ContainerEngine.TestRegistry}", $"--Postgres:Image={ContainerEngine.PostgresImage}",
