@@ -4,9 +4,10 @@
 # stand-in's telemetry uses as Airflow's does) for /usr/bin/python3. Their broker is Garnet
 # (in process, or behind tests/DragonflyStandIn), which comes from NuGet. And redis-server: the
 # product's Redis from a local binary (Airflow:Broker=redis with Redis:Executable), for its tests.
+# And python3-psycopg2: the stand-in's `airflow db migrate` on PostgreSQL (Airflow:Database=postgres).
 # Run as root (CI does, from .ci/run); idempotent.
 set -euo pipefail
-packages=(python3-celery python3-redis python3-jwt python3-requests redis-server)
+packages=(python3-celery python3-redis python3-jwt python3-requests python3-psycopg2 redis-server)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs and starts what the container tests run on, then builds their images: Debian's docker.io (dockerd,
 # containerd, runc; the docker CLI that Aspire's orchestrator drives) and docker-registry (a registry on loopback, the
-# mirror a registry setting can point at). Images cannot be pulled on our build machines, so
+# mirror a registry setting can point at), and postgresql, whose server binaries the PostgreSQL test image is made of
+# (no server is left running here: the package's own cluster is stopped and its service disabled). Images cannot be pulled on our build machines, so
 # tests/container-images/build makes them from files already here. Run as root (CI does, from .ci/run); idempotent:
 # an engine that already answers is used as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(docker.io docker-registry)
+packages=(docker.io docker-registry postgresql)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -21,6 +22,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   echo "Installed: ${missing[*]}"
+fi
+# The package starts a cluster of its own where an init system runs; the tests need only its binaries.
+if command -v systemctl >/dev/null && systemctl is-enabled --quiet postgresql 2>/dev/null; then
+  systemctl disable --now postgresql >/dev/null 2>&1 || true
+fi
+if command -v pg_lsclusters >/dev/null; then
+  pg_lsclusters -h 2>/dev/null | while read -r version cluster _ status _; do
+    if [ "$status" = online ]; then pg_ctlcluster "$version" "$cluster" stop || true; fi
+  done
 fi
 
 if ! docker info >/dev/null 2>&1; then

@@ -21,6 +21,19 @@ public static class ContainerEngine
     /// <summary>Debian's redis-server and a shell, tagged 8.6 as the AppHost's pinned Redis.</summary>
     public const string RedisImage = "airflowaspire-tests/redis";
 
+    /// <summary>Debian's PostgreSQL server behind an entrypoint that does what the official image's does with Aspire's variables.</summary>
+    public const string PostgresImage = "airflowaspire-tests/postgres";
+
+    /// <summary>
+    /// The PostgreSQL test image's tag: the major version of Debian's postgresql on this machine (the build names it so),
+    /// the newest under /usr/lib/postgresql; null where none is installed (then the image build fails, saying so).
+    /// </summary>
+    public static string? PostgresTag { get; } = Directory.Exists("/usr/lib/postgresql")
+        ? Directory.GetDirectories("/usr/lib/postgresql")
+            .Where(folder => File.Exists(Path.Combine(folder, "bin", "postgres")) && int.TryParse(Path.GetFileName(folder), out _))
+            .Select(folder => Path.GetFileName(folder)).OrderBy(int.Parse).LastOrDefault()
+        : null;
+
     /// <summary>The AppHost arguments that run Dragonfly from the test image.</summary>
     public static string[] DragonflyTestImage { get; } = [$"--Dragonfly:Registry={TestRegistry}", $"--Dragonfly:Image={DragonflyImage}"];
 

@@ -26,6 +26,23 @@ public static class DebianPrerequisites
         }
     }
 
+    /// <summary>
+    /// Skips the calling test unless everything <see cref="Require"/> needs and psycopg2 (Debian's python3-psycopg2) are
+    /// installed: the stand-in's <c>airflow db migrate</c> connects to PostgreSQL with it (Airflow:Database=postgres).
+    /// </summary>
+    public static void RequirePsycopg2()
+    {
+        Require();
+        using var python = Process.Start(new ProcessStartInfo(Python, ["-c", "import psycopg2"])
+            { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        python.StandardError.ReadToEnd();
+        python.WaitForExit();
+        if (python.ExitCode != 0)
+        {
+            Assert.Skip($"Needs psycopg2 for {Python} (Debian's python3-psycopg2): run tests/install-prerequisites.sh (as root; CI's .ci/run does).");
+        }
+    }
+
     private static readonly Lazy<string?> Missing = new(FindMissing);
 
     /// <summary>Null when everything is there; otherwise what is missing and the command that installs it.</summary>

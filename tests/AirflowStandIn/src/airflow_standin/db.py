@@ -1,5 +1,9 @@
 """The metadata database: one SQLite file shared by every process (WAL, busy timeout).
 
+On PostgreSQL (``postgresql+psycopg2://`` URLs, with Debian's python3-psycopg2) only ``airflow db migrate`` and
+``airflow db check-migrations`` work: the migration connects, records the schema version in ``standin_migration`` and
+names the server; every other process refuses the URL, as before, since its queries are SQLite's.
+
 The schema is the stand-in's own, not Airflow's; it holds what the REST API, the scheduler and the
 Task Execution API need. ``airflow db migrate`` creates it; every other process refuses to start on an
 unmigrated database with the message of airflow-core/src/airflow/utils/db.py
@@ -94,6 +98,59 @@ def sqlite_path() -> str:
     return path.split("?")[0]
 
 
+POSTGRES_SCHEMES = ("postgresql+psycopg2://", "postgresql://")
+
+
+def postgres_url() -> str | None:
+    """[database] sql_alchemy_conn when it names PostgreSQL, else None."""
+    url = conf().get("database", "sql_alchemy_conn")
+    return url if url.startswith(POSTGRES_SCHEMES) else None
+
+
+def connect_postgres(url: str):
+    """A psycopg2 connection to the SQLAlchemy URL (user, password percent-encoded as SQLAlchemy reads them)."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        import psycopg2
+    except ImportError:
+        raise UnsupportedDatabase(
+            "[database] sql_alchemy_conn names PostgreSQL, which needs psycopg2: install Debian's python3-psycopg2"
+        ) from None
+    parts = urlsplit(url)
+    return psycopg2.connect(
+        host=parts.hostname, port=parts.port or 5432, dbname=unquote(parts.path.lstrip("/")),
+        user=unquote(parts.username or ""), password=unquote(parts.password or ""), connect_timeout=30,
+    )
+
+
+def masked(url: str) -> str:
+    """The URL as SQLAlchemy's URL.__repr__ shows it: the password as ***."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
+
+
+def migrate_postgres(url: str) -> None:
+    print(f"DB: {masked(url)}")
+    print(f"Performing upgrade to the metadata database {masked(url)}")
+    con = connect_postgres(url)
+    try:
+        with con, con.cursor() as cur:
+            cur.execute("SHOW server_version")
+            print(f"Connected to PostgreSQL {cur.fetchone()[0]}")
+            cur.execute("CREATE TABLE IF NOT EXISTS standin_migration "
+                        "(version TEXT NOT NULL, airflow_version TEXT NOT NULL)")
+            cur.execute("DELETE FROM standin_migration")
+            cur.execute("INSERT INTO standin_migration VALUES (%s, %s)", (SCHEMA_VERSION, AIRFLOW_VERSION))
+    finally:
+        con.close()
+    print("Database migrating done!")
+
+
 def connect(create: bool = False) -> sqlite3.Connection:
     path = sqlite_path()
     if create:
@@ -123,6 +180,10 @@ def write(con: sqlite3.Connection):
 
 
 def migrate() -> None:
+    url = postgres_url()
+    if url is not None:
+        migrate_postgres(url)
+        return
     path = sqlite_path()
     print(f"DB: sqlite:///{path}")
     print("Performing upgrade to the metadata database sqlite:///" + path)
@@ -136,6 +197,23 @@ def migrate() -> None:
 
 
 def is_migrated() -> bool:
+    url = postgres_url()
+    if url is not None:
+        import psycopg2
+
+        try:
+            con = connect_postgres(url)
+        except psycopg2.Error:
+            return False
+        try:
+            with con.cursor() as cur:
+                cur.execute("SELECT version FROM standin_migration")
+                row = cur.fetchone()
+            return row is not None and row[0] == SCHEMA_VERSION
+        except psycopg2.Error:
+            return False
+        finally:
+            con.close()
     try:
         con = connect()
     except sqlite3.OperationalError:

@@ -35,9 +35,12 @@ def celery_config() -> dict:
         transport_options["visibility_timeout"] = VISIBILITY_TIMEOUT_3_0_3
     result_backend = c.get("celery", "result_backend")
     if not result_backend:
+        from airflow_standin.db import masked
+
+        # Masked: the URL carries PostgreSQL's password.
         raise SystemExit(
             "The Airflow stand-in needs [celery] result_backend (a redis:// URL); Airflow's default "
-            f"db+{c.get('database', 'sql_alchemy_conn')} needs SQLAlchemy, which the stand-in does not use."
+            f"db+{masked(c.get('database', 'sql_alchemy_conn'))} needs SQLAlchemy, which the stand-in does not use."
         )
     queue = c.get("operators", "default_queue")
     return {
