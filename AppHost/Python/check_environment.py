@@ -18,18 +18,15 @@ import argparse
 import importlib.metadata
 import importlib.util
 import os
-import re
 import sys
 import time
+
+from avoided_range import AvoidedRange
 
 
 def fail(message: str, fix: str) -> None:
     print(f"ERROR: {message}\nFix: {fix}", file=sys.stderr, flush=True)
     sys.exit(1)
-
-
-def version_tuple(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", re.split(r"(?:rc|a|b|\.dev|\.post)", version)[0])[:3])
 
 
 def installed(name: str) -> str | None:
@@ -67,15 +64,12 @@ def main() -> None:
         fail(f"{where} has no {executable}: the environment is damaged.", f"reinstall {args.distribution}=={args.version} into it.")
     found = [f"{args.distribution} {version}"]
     for index, spec in enumerate(args.avoid):
-        match = re.fullmatch(r"\s*([A-Za-z0-9_.-]+)\s*>=\s*([0-9.]+)\s*,\s*<\s*([0-9.]+)\s*", spec)
-        if not match:
-            raise SystemExit(f"--avoid takes NAME>=LOW,<HIGH, not {spec!r}")
-        name, low, high = match.groups()
+        name, _, high = avoid = AvoidedRange.parse(spec)
         other = installed(name)
         if other is None:
             continue
         found.append(f"{name} {other}")
-        if version_tuple(low) <= version_tuple(other) < version_tuple(high):
+        if avoid.contains(other):
             why = args.why[index] if index < len(args.why) else "a range known to be broken"
             fail(f"{where} has {name} {other}: {why}.", f"install '{name}>={high}' into the environment.")
     print(f"Ready: {where} has {', '.join(found)} ({time.monotonic() - started:.2f} s, Airflow not imported).", flush=True)

@@ -24,6 +24,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from avoided_range import AvoidedRange, normalized
+
 STAMP = ".airflowaspire-install.json"
 
 # Signs, in pip's and uv's output, that the package index could not be reached.
@@ -96,22 +98,6 @@ def check_sources(args: argparse.Namespace, uv: str | None) -> None:
             )
 
 
-def normalized(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def version_tuple(version: str) -> tuple[int, ...]:
-    """The release numbers of a version, 3.19.0rc1 -> (3, 19, 0): enough to compare provider releases."""
-    return tuple(int(part) for part in re.findall(r"\d+", version.split("rc")[0].split("a")[0].split("b")[0])[:3])
-
-
-def parse_avoid(spec: str) -> tuple[str, str, str]:
-    match = re.fullmatch(r"\s*([A-Za-z0-9_.-]+)\s*>=\s*([0-9.]+)\s*,\s*<\s*([0-9.]+)\s*", spec)
-    if not match:
-        raise SystemExit(f"--avoid takes NAME>=LOW,<HIGH, not {spec!r}")
-    return normalized(match.group(1)), match.group(2), match.group(3)
-
-
 def read_text(source: str, timeout: int) -> str:
     if source.startswith(("http://", "https://")):
         with urllib.request.urlopen(source, timeout=timeout) as response:
@@ -141,9 +127,9 @@ def avoided(args: argparse.Namespace, requirements: list[str]) -> str:
     pinned = pins(constraints)
     drop = set()
     for spec in args.avoid:
-        name, low, high = parse_avoid(spec)
+        name, _, high = avoid = AvoidedRange.parse(spec)
         version = pinned.get(name)
-        if version is not None and version_tuple(low) <= version_tuple(version) < version_tuple(high):
+        if version is not None and avoid.contains(version):
             print(f"The constraints pin {name}=={version}, inside {spec}, a range known to be broken: installing {name}>={high} "
                   f"instead, without the pins of {', '.join([name, *args.avoid_companion])}.", flush=True)
             drop.update([name, *map(normalized, args.avoid_companion)])
@@ -162,11 +148,11 @@ def avoided(args: argparse.Namespace, requirements: list[str]) -> str:
 def check_installed(args: argparse.Namespace) -> None:
     """Fails when an avoided range got installed all the same (another requirement pulled it in)."""
     for spec in args.avoid:
-        name, low, high = parse_avoid(spec)
+        name, _, high = avoid = AvoidedRange.parse(spec)
         completed = subprocess.run([str(python_of(args.venv)), "-c", f"import importlib.metadata as m; print(m.version({name!r}))"],
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=False)
         version = completed.stdout.strip()
-        if completed.returncode == 0 and version and version_tuple(low) <= version_tuple(version) < version_tuple(high):
+        if completed.returncode == 0 and version and avoid.contains(version):
             fail(f"{name} {version} was installed, inside {spec}, a range known to be broken.",
                  f"install {name}>={high} into {args.venv}, or delete the environment folder to start over.")
 
