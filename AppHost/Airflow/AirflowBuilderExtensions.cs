@@ -147,6 +147,8 @@ public static class AirflowBuilderExtensions
     {
         var scheduler = airflow.AddProcess(new AirflowProcessResource(name, airflow.Resource, AirflowRole.Scheduler))
             .WithArgs("scheduler")
+            // The project's connections, variables and pools are in before the first task is scheduled.
+            .WaitForImports(airflow.Resource)
             .WithHttpEndpoint(name: "health", targetPort: airflow.Resource.TargetPort(AirflowContainer.SchedulerHealthPort));
         return scheduler
             .WithEnvironment("AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK", "True")
@@ -304,7 +306,7 @@ public static class AirflowBuilderExtensions
     /// and the shared waits (the migration waits for the environment and the broker; every other process for the migration too);
     /// published, a container of Airflow's image with the same arguments and configuration.
     /// </summary>
-    private static IResourceBuilder<T> AddProcess<T>(this IResourceBuilder<AirflowResource> airflow, T process) where T : AirflowProcessResource
+    internal static IResourceBuilder<T> AddProcess<T>(this IResourceBuilder<AirflowResource> airflow, T process) where T : AirflowProcessResource
     {
         var parent = airflow.Resource;
         var builder = airflow.ApplicationBuilder;

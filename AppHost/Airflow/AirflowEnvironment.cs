@@ -21,6 +21,15 @@ public static class AirflowEnvironment
         env["AIRFLOW__CORE__EXECUTOR"] = "CeleryExecutor";
         env["AIRFLOW__CORE__DAGS_FOLDER"] = airflow.Paths.DagsFolder;
         env["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False";
+        if (airflow.Paths.PluginsFolder is { } plugins)
+        {
+            env["AIRFLOW__CORE__PLUGINS_FOLDER"] = plugins;
+        }
+        if (airflow.Paths.NeedsVerificationBundle)
+        {
+            // The user's DAGs in Airflow's default bundle, the Verifier's own DAG in a bundle of its own.
+            env["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = AirflowDagBundles.ConfigList(airflow.Paths);
+        }
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = airflow.MetadataDatabase;
 
         // Celery: broker on db 0, results on db 1, both with the broker's password.

@@ -35,6 +35,21 @@ public sealed record AirflowPaths(string Root, AirflowSettings Settings)
     public string DagsFolder => InContainer ? Join(ContainerHome, "dags")
         : Settings.DagsFolder is { Length: > 0 } dags ? dags : Path.Combine(Root, "airflow", "dags");
 
+    /// <summary>The folder of the Verifier's own DAG (<c>hello_dragonfly</c>), the repository's <c>airflow/dags</c>.</summary>
+    public string VerificationDagsFolder => InContainer ? Join(ContainerHome, "dags") : Path.Combine(Root, "airflow", "dags");
+
+    /// <summary>
+    /// True when the DAGs folder is the user's own (<c>Airflow:DagsFolder</c>) and has no file of the Verifier's DAG
+    /// (<see cref="VerificationDag.FileName"/>): that DAG then comes from a DAG bundle of its own (<see cref="AirflowDagBundles"/>),
+    /// and the user's folder stays untouched. A folder with its own copy (or its own version) of the file is used as it is.
+    /// </summary>
+    public bool NeedsVerificationBundle => !InContainer
+        && !string.Equals(Path.GetFullPath(DagsFolder).TrimEnd(Path.DirectorySeparatorChar), Path.GetFullPath(VerificationDagsFolder).TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal)
+        && !File.Exists(Path.Combine(DagsFolder, VerificationDag.FileName));
+
+    /// <summary><c>[core] plugins_folder</c>: <c>Airflow:PluginsFolder</c>, or null for Airflow's default (<c>plugins/</c> in <c>AIRFLOW_HOME</c>).</summary>
+    public string? PluginsFolder => InContainer ? null : Settings.PluginsFolder is { Length: > 0 } plugins ? plugins : null;
+
     /// <summary>Airflow's log folder (<c>[logging] base_log_folder</c>, which defaults to <c>logs/</c> in <c>AIRFLOW_HOME</c>).</summary>
     public string LogsFolder => Join(Home, "logs");
 

@@ -68,6 +68,9 @@ public sealed class AirflowResource : Resource
     /// <summary>Celery's broker (db 0) and result backend (db 1).</summary>
     public CeleryBroker Broker { get; }
 
+    /// <summary>The deployment's row on the dashboard: the Verifier's verdict and the DAG files' state, one state.</summary>
+    public DagFiles.DeploymentRow Row { get; } = new();
+
     /// <summary>The one-shot resource that makes the Python environment ready (installs it, or checks an existing one).</summary>
     public PythonEnvironmentResource Environment { get; internal set; } = null!;
 
@@ -170,6 +173,9 @@ public enum AirflowRole
 
     /// <summary><c>airflow celery flower</c>.</summary>
     Flower,
+
+    /// <summary>A one-shot <c>airflow connections|variables|pools import</c> of the user's project, after the migration.</summary>
+    Import,
 }
 
 /// <summary>

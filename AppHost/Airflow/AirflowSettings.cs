@@ -122,6 +122,7 @@ public sealed partial class AirflowSettings
         settings.Home = RepositoryPaths.Resolve(settings.Home, repositoryTop);
         settings.DagsFolder = RepositoryPaths.Resolve(settings.DagsFolder, repositoryTop);
         settings.Join = RepositoryPaths.Resolve(settings.Join, repositoryTop);
+        settings.ResolveProjectPaths(repositoryTop);
         settings.Validate();
         return settings;
     }
@@ -177,6 +178,7 @@ public sealed partial class AirflowSettings
         {
             throw Invalid("DagsFolder", dags, "an existing folder of DAG files (relative paths start at the repository's top)");
         }
+        ValidateProject();
         if (VirtualEnvironment is { Length: > 0 } venv && !File.Exists(Path.Combine(venv, "bin", "airflow")))
         {
             throw Invalid("VirtualEnvironment", venv,

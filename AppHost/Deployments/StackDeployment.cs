@@ -1,4 +1,5 @@
 using AirflowAspire.AppHost.Airflow;
+using AirflowAspire.AppHost.Airflow.DagFiles;
 using AirflowAspire.AppHost.Postgres;
 using AirflowAspire.AppHost.StartFailures;
 
@@ -34,6 +35,9 @@ internal static class StackDeployment
             airflow.WithRemoteWorkers(settings.ListenAddress!, settings.ApiPort, settings.WorkerLogServerPort ?? AirflowContainer.WorkerLogServerPort, settings.RemoteWorkerList);
         }
 
+        // The project's connections, variables and pools (Airflow:Connections, Variables, Pools), imported after the
+        // migration; the scheduler waits for them.
+        airflow.WithProjectImports();
         airflow.AddScheduler("airflow-scheduler");
         airflow.AddDagProcessor("airflow-dag-processor");
         if (settings.Triggerer)
@@ -44,6 +48,8 @@ internal static class StackDeployment
         // Execution API only when it runs a task, and Celery holds a task in the broker until then.
         var workers = airflow.AddCeleryWorkers("airflow-worker", settings.Workers, settings.QueueList, settings.Concurrency);
         airflow.AddFlower("airflow-flower");
+        // The row says how many DAGs parsed and which files did not import, while the stack runs.
+        airflow.WithDagFilesStatus();
 
         // Triggers the DAG and proves the outcome end to end; the deployment's "Verify" command reruns it. It starts beside the
         // processes, once the migration is done: each of its own waits (the api-server, its health, the DAG, the run) polls

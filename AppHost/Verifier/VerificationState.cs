@@ -71,14 +71,14 @@ public static class VerificationState
             if (state == KnownResourceStates.Running && !running)
             {
                 running = true;
-                await notifications.PublishUpdateAsync(airflow, s => s with { State = new(Verifying, KnownResourceStateStyles.Info) }).ConfigureAwait(false);
+                await airflow.Row.ShowVerdictAsync(notifications, airflow, new(Verifying, KnownResourceStateStyles.Info)).ConfigureAwait(false);
             }
             else if (state is not null && KnownResourceStates.TerminalStates.Contains(state) && running && snapshot.StopTimeStamp != handledStop)
             {
                 running = false;
                 handledStop = snapshot.StopTimeStamp;
                 var verdict = FromReport(airflow.Paths.VerifierReport, snapshot.ExitCode);
-                await notifications.PublishUpdateAsync(airflow, s => s with { State = verdict }).ConfigureAwait(false);
+                await airflow.Row.ShowVerdictAsync(notifications, airflow, verdict).ConfigureAwait(false);
             }
         }
     }

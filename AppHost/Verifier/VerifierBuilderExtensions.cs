@@ -1,5 +1,6 @@
 using AirflowAspire.AppHost.Airflow;
 using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Aspire.Hosting;
@@ -24,6 +25,9 @@ public static class VerifierBuilderExtensions
         var api = airflow.GetApiServer();
 
         verifier
+            // First, so that what the AppHost sets from the model below wins: the user's own choices for the Verifier
+            // (Verifier:Dags, Verifier:Conf:{dag_id}, Verifier:RunTimeout, ...), given to the AppHost as its settings.
+            .WithEnvironment(context => PassUserSettings(context, airflow.ApplicationBuilder.Configuration))
             // The Verifier reads ConnectionStrings:broker, whatever the broker resource is called.
             .WithReference(airflow.ApplicationBuilder.CreateResourceBuilder(resource.Broker.Resource), "broker")
             .WithReference(api)
@@ -69,6 +73,20 @@ public static class VerifierBuilderExtensions
             verifier.WaitFor(resource);
         }
         return verifier;
+    }
+
+    /// <summary>
+    /// The AppHost's <c>Verifier</c> section (appsettings.json, <c>--Verifier:Dags=tag:sample</c>, <c>Verifier__Dags</c>) as the
+    /// Verifier's own settings: <c>Verifier:Dags</c> chooses the user's DAGs to run and prove, <c>Verifier:Conf:{dag_id}</c> their
+    /// conf, <c>Verifier:RunTimeout</c> and the other timeouts how long to wait. The Verifier checks the values and names a bad one.
+    /// </summary>
+    private static void PassUserSettings(EnvironmentCallbackContext context, IConfiguration configuration)
+    {
+        var section = configuration.GetSection("Verifier");
+        foreach (var pair in section.AsEnumerable(makePathsRelative: true).Where(p => p.Value is not null))
+        {
+            context.EnvironmentVariables[$"Verifier__{pair.Key.Replace(":", "__", StringComparison.Ordinal)}"] = pair.Value!;
+        }
     }
 
     /// <summary>
