@@ -85,6 +85,8 @@ DEFAULTS: dict[tuple[str, str], str | None] = {
     ("dag_processor", "refresh_interval"): "300",  # config.yml:2366
     ("dag_processor", "min_file_process_interval"): "30",  # config.yml:2402
     ("dag_processor", "dag_file_processor_timeout"): "50",  # config.yml:2423
+    ("dag_processor", "dag_bundle_config_list"):  # config.yml:2412 (3.0.3): the dags folder bundle
+        '[{"name": "dags-folder", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle", "kwargs": {}}]',
     # Celery provider, provider.yaml
     ("celery", "celery_app_name"): "airflow.providers.celery.executors.celery_executor",
     ("celery", "worker_concurrency"): "16",
@@ -257,6 +259,43 @@ class Config:
 
     def dags_folder(self) -> str:
         return os.path.abspath(os.path.expanduser(self.get("core", "dags_folder")))
+
+    def dag_bundles(self) -> list[tuple[str, str]]:
+        """(name, path) of each bundle of ``[dag_processor] dag_bundle_config_list``, as 3.0.3's DagBundlesManager reads it
+        (airflow-core/src/airflow/dag_processing/bundles/manager.py ``_parse_config``: a list of dicts with exactly
+        name, classpath and kwargs, names unique); a LocalDagBundle's ``path`` defaults to ``[core] dags_folder``
+        (bundles/local.py). Only LocalDagBundle is played."""
+        import json
+
+        def invalid(message: str) -> SystemExit:
+            return SystemExit(f"airflow.exceptions.AirflowConfigException: Bundle config is not a list. Check config "
+                              f"value [dag_processor] dag_bundle_config_list: {message}")
+
+        try:
+            items = json.loads(self.get("dag_processor", "dag_bundle_config_list"))
+        except ValueError:
+            raise invalid("Unable to parse [dag_processor] dag_bundle_config_list as JSON") from None
+        if not isinstance(items, list):
+            raise invalid(f"Expected list but got {items.__class__}")
+        bundles = []
+        for item in items:
+            if not isinstance(item, dict) or set(item) != {"name", "classpath", "kwargs"}:
+                raise invalid(f"Expected keys {{'name', 'classpath', 'kwargs'}} in {item}")
+            if item["classpath"] != "airflow.dag_processing.bundles.local.LocalDagBundle":
+                raise invalid(f"the stand-in plays only LocalDagBundle, not {item['classpath']}")
+            path = (item.get("kwargs") or {}).get("path") or self.dags_folder()
+            bundles.append((item["name"], os.path.abspath(os.path.expanduser(path))))
+        names = [name for name, _ in bundles]
+        if len(set(names)) != len(names):
+            raise invalid(f"One or more bundle names appeared multiple times: {names}")
+        return bundles
+
+    def dag_bundle_path(self, name: str) -> str:
+        """DagBundlesManager.get_bundle(name).path; ValueError "Requested bundle '{name}' is not configured." otherwise."""
+        for bundle, path in self.dag_bundles():
+            if bundle == name:
+                return path
+        raise ValueError(f"Requested bundle '{name}' is not configured.")
 
     def base_log_folder(self) -> str:
         return os.path.abspath(os.path.expanduser(self.get("logging", "base_log_folder")))

@@ -61,8 +61,9 @@ def parsers_hang() -> bool:
     return LINE == (3, 3) and (conf().getboolean("metrics", "otel_on") or conf().getboolean("traces", "otel_on"))
 
 
-def parse_file(path: str) -> dict | None:
-    """Parses the file in a forked child (DagFileProcessorProcess.start, a WatchedSubprocess: forking.py)."""
+def parse_file(path: str, bundle_root: str | None = None) -> dict | None:
+    """Parses the file in a forked child (DagFileProcessorProcess.start, a WatchedSubprocess: forking.py), with its bundle's
+    root on sys.path (processor.py ``_parse_file_entrypoint``: files of a bundle share its util modules)."""
     timeout = conf().getfloat("dag_processor", "dag_file_processor_timeout", 50)
     depth = conf().getint("core", "dagbag_import_error_traceback_depth", 2)
     hang = parsers_hang()
@@ -72,6 +73,8 @@ def parse_file(path: str) -> dict | None:
         os.close(read_fd)
         os.dup2(2, 1)  # the DAG file's prints go to stderr
         sys.stdout = sys.stderr
+        if bundle_root is not None and bundle_root not in sys.path:
+            sys.path.append(bundle_root)
         while hang:
             time.sleep(60)  # apache/airflow#73583: the parsing process never finishes
         result = dag_parsing.parse(path, depth)
@@ -109,16 +112,16 @@ def _read_until(pipe, deadline: float) -> bytes | None:
     return pipe.read(65536)
 
 
-def record(con, folder: str, path: str, result: dict) -> None:
+def record(con, folder: str, path: str, result: dict, bundle: str = BUNDLE_NAME) -> None:
     rel = os.path.relpath(path, folder)
     now = to_db(utcnow())
     paused_default = conf().getboolean("core", "dags_are_paused_at_creation", fallback=True)
     with db.write(con):
-        con.execute("DELETE FROM import_error WHERE filename = ? AND bundle_name = ?", (rel, BUNDLE_NAME))
+        con.execute("DELETE FROM import_error WHERE filename = ? AND bundle_name = ?", (rel, bundle))
         previous = {r["dag_id"] for r in con.execute("SELECT dag_id FROM dag WHERE fileloc = ?", (path,))}
         if result.get("import_error"):
             con.execute("INSERT INTO import_error (timestamp, filename, bundle_name, stacktrace) VALUES (?, ?, ?, ?)",
-                        (now, rel, BUNDLE_NAME, result["import_error"]))
+                        (now, rel, bundle, result["import_error"]))
             con.execute("UPDATE dag SET has_import_errors = 1 WHERE fileloc = ?", (path,))
             return
         seen = set()
@@ -127,7 +130,7 @@ def record(con, folder: str, path: str, result: dict) -> None:
             tasks = json.dumps(d["tasks"])
             dag_hash = hashlib.md5(json.dumps(d, sort_keys=True).encode()).hexdigest()
             existing = con.execute("SELECT dag_id FROM dag WHERE dag_id = ?", (d["dag_id"],)).fetchone()
-            values = (path, rel, BUNDLE_NAME, now, d["description"], d["timetable_summary"], d["timetable_description"],
+            values = (path, rel, bundle, now, d["description"], d["timetable_summary"], d["timetable_description"],
                       json.dumps(d["tags"]), json.dumps(d["owners"]), d["max_active_tasks"], d["max_active_runs"],
                       d["max_consecutive_failed_dag_runs"], int(d["has_task_concurrency_limits"]), tasks, dag_hash)
             if existing is None:
@@ -151,20 +154,20 @@ def record(con, folder: str, path: str, result: dict) -> None:
             if latest is None or latest["dag_hash"] != dag_hash:
                 con.execute("INSERT INTO dag_version (id, dag_id, version_number, bundle_name, bundle_version,"
                             " created_at, dag_hash) VALUES (?, ?, ?, ?, NULL, ?, ?)",
-                            (uuid7(), d["dag_id"], (latest["version_number"] + 1) if latest else 1, BUNDLE_NAME,
+                            (uuid7(), d["dag_id"], (latest["version_number"] + 1) if latest else 1, bundle,
                              now, dag_hash))
         for gone in previous - seen:
             con.execute("UPDATE dag SET is_stale = 1 WHERE dag_id = ?", (gone,))
 
 
-def mark_missing(con, folder: str, files: list[str]) -> None:
+def mark_missing(con, folder: str, files: list[str], bundle: str = BUNDLE_NAME) -> None:
     present = set(files)
     with db.write(con):
-        for row in con.execute("SELECT dag_id, fileloc FROM dag WHERE is_stale = 0").fetchall():
+        for row in con.execute("SELECT dag_id, fileloc FROM dag WHERE is_stale = 0 AND bundle_name = ?", (bundle,)).fetchall():
             if row["fileloc"] not in present:
                 con.execute("UPDATE dag SET is_stale = 1 WHERE dag_id = ?", (row["dag_id"],))
         present_rel = {os.path.relpath(f, folder) for f in files}
-        for row in con.execute("SELECT id, filename FROM import_error WHERE bundle_name = ?", (BUNDLE_NAME,)).fetchall():
+        for row in con.execute("SELECT id, filename FROM import_error WHERE bundle_name = ?", (bundle,)).fetchall():
             if row["filename"] not in present_rel:
                 con.execute("DELETE FROM import_error WHERE id = ?", (row["id"],))
 
@@ -175,39 +178,43 @@ def run(args) -> int:
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
     signal.signal(signal.SIGINT, lambda *a: stop.append(1))
-    folder = conf().dags_folder()
+    bundles = conf().dag_bundles()
     refresh = conf().getfloat("dag_processor", "refresh_interval", 300)
     min_interval = conf().getfloat("dag_processor", "min_file_process_interval", 30)
-    log(f"Processing files using up to 1 processes at a time; DAG bundle '{BUNDLE_NAME}' at {folder}")
+    for name, folder in bundles:
+        log(f"Processing files using up to 1 processes at a time; DAG bundle '{name}' at {folder}")
     last_parsed: dict[str, tuple[float, float]] = {}  # path -> (monotonic parse time, mtime)
     next_refresh = 0.0
-    files: list[str] = []
+    files: dict[str, list[str]] = {}  # bundle -> its DAG files
     runs = 0
     num_runs = getattr(args, "num_runs", -1) or -1
     try:
         while not stop:
             now = time.monotonic()
             if now >= next_refresh:
-                files = list_dag_files(folder) if os.path.isdir(folder) else []
-                mark_missing(job.con, folder, files)
+                # Each bundle's files, refreshed every refresh_interval (manager.py _refresh_dag_bundles).
+                for name, folder in bundles:
+                    files[name] = list_dag_files(folder) if os.path.isdir(folder) else []
+                    mark_missing(job.con, folder, files[name], name)
                 next_refresh = now + refresh
-            for path in files:
-                try:
-                    mtime = os.path.getmtime(path)
-                except OSError:
-                    continue
-                parsed = last_parsed.get(path)
-                if parsed is None or parsed[1] != mtime or now - parsed[0] >= min_interval:
-                    result = parse_file(path)
-                    if result is None:
-                        last_parsed[path] = (time.monotonic(), mtime)
+            for name, folder in bundles:
+                for path in files.get(name, []):
+                    try:
+                        mtime = os.path.getmtime(path)
+                    except OSError:
                         continue
-                    record(job.con, folder, path, result)
-                    last_parsed[path] = (time.monotonic(), mtime)
-                    if result.get("import_error"):
-                        log(f"Failed to import: {path}")
-                    else:
-                        log(f"Processed {path}: {len(result['dags'])} DAG(s)")
+                    parsed = last_parsed.get(path)
+                    if parsed is None or parsed[1] != mtime or now - parsed[0] >= min_interval:
+                        result = parse_file(path, folder)
+                        if result is None:
+                            last_parsed[path] = (time.monotonic(), mtime)
+                            continue
+                        record(job.con, folder, path, result, name)
+                        last_parsed[path] = (time.monotonic(), mtime)
+                        if result.get("import_error"):
+                            log(f"Failed to import: {path}")
+                        else:
+                            log(f"Processed {path}: {len(result['dags'])} DAG(s)")
             job.heartbeat()
             runs += 1
             if 0 < num_runs <= runs:

@@ -123,7 +123,7 @@ class Scheduler:
     def schedule_task_instances(self, now: str) -> list:
         to_send = []
         runs = self.con.execute(
-            "SELECT r.*, d.tasks, d.relative_fileloc FROM dag_run r JOIN dag d ON d.dag_id = r.dag_id"
+            "SELECT r.*, d.tasks, d.relative_fileloc, d.bundle_name FROM dag_run r JOIN dag d ON d.dag_id = r.dag_id"
             " WHERE r.state = 'running' AND d.is_paused = 0 AND d.is_stale = 0").fetchall()
         for run in runs:
             tasks = {t["task_id"]: t for t in json.loads(run["tasks"])}
@@ -152,11 +152,11 @@ class Scheduler:
                         " executor_event_done = 0, updated_at = ? WHERE id = ?",
                         (now, now, self.job.id, now, ti["id"]))
                     row = self.con.execute("SELECT * FROM task_instance WHERE id = ?", (ti["id"],)).fetchone()
-                    to_send.append((row, run["relative_fileloc"]))
+                    to_send.append((row, run["relative_fileloc"], run["bundle_name"] or "dags-folder"))
                 self.con.execute("UPDATE dag_run SET last_scheduling_decision = ? WHERE id = ?", (now, run["id"]))
         return to_send
 
-    def workload(self, ti, dag_rel_path: str) -> str:
+    def workload(self, ti, dag_rel_path: str, bundle: str = "dags-folder") -> str:
         token = generate_task_token(ti["id"], secret=self.token_secret)
         return json.dumps({
             "token": token,
@@ -166,17 +166,17 @@ class Scheduler:
                 "queue": ti["queue"], "priority_weight": ti["priority_weight"],
             },
             "dag_rel_path": dag_rel_path,
-            "bundle_info": {"name": "dags-folder", "version": None},
+            "bundle_info": {"name": bundle, "version": None},
             "log_path": render_log_filename(ti["dag_id"], ti["run_id"], ti["task_id"], ti["map_index"],
                                             ti["try_number"]),
             "type": "ExecuteTask",
         }, separators=(",", ":"))
 
-    def send(self, ti, dag_rel_path: str) -> None:
+    def send(self, ti, dag_rel_path: str, bundle: str = "dags-folder") -> None:
         log("INFO", f"Sending {ti_repr(ti)} to CeleryExecutor with priority {ti['priority_weight']} and queue "
                     f"{ti['queue']}")
         try:
-            result = self.celery_task.apply_async(args=(self.workload(ti, dag_rel_path),), queue=ti["queue"])
+            result = self.celery_task.apply_async(args=(self.workload(ti, dag_rel_path, bundle),), queue=ti["queue"])
         except Exception as e:
             log("ERROR", f"Error sending Celery task: {e}")
             self.process_event(ti["id"], "failed")
@@ -262,8 +262,8 @@ class Scheduler:
         now = to_db(utcnow())
         work = self.start_queued_runs(now)
         to_send = self.schedule_task_instances(now)
-        for ti, rel in to_send:
-            self.send(ti, rel)
+        for ti, rel, bundle in to_send:
+            self.send(ti, rel, bundle)
         work += len(to_send)
         work += self.sync_executor()
         self.update_run_states(to_db(utcnow()))

@@ -169,8 +169,7 @@ def supervise(*, ti: dict, dag_rel_path: str, bundle_info: dict, token: str, ser
         if log_file:
             log_file.close()
         raise
-    startup = {"ti": ti, "dag_rel_path": dag_rel_path, "bundle_info": bundle_info,
-               "bundle_path": conf().dags_folder(), "ti_context": ti_context}
+    startup = {"ti": ti, "dag_rel_path": dag_rel_path, "bundle_info": bundle_info, "ti_context": ti_context}
     proc.stdin.write(json.dumps(startup).encode())
     proc.stdin.close()
 

@@ -39,7 +39,14 @@ def main() -> int:
     startup = json.loads(sys.stdin.read())
     ti = startup["ti"]
     bundle = startup["bundle_info"]["name"]
-    path = os.path.join(startup["bundle_path"], startup["dag_rel_path"])
+    # task_runner.parse: DagBundlesManager().get_bundle(name) from this process's own [dag_processor]
+    # dag_bundle_config_list, and the bundle's root on sys.path so that its files share util modules.
+    from airflow_standin.config import conf
+
+    bundle_root = conf().dag_bundle_path(bundle)
+    if bundle_root not in sys.path:
+        sys.path.append(bundle_root)
+    path = os.path.join(bundle_root, startup["dag_rel_path"])
     slog(f"DAG bundles loaded: {bundle}", logger="airflow.dag_processing.bundles.manager.DagBundlesManager")
     slog(f"Filling up the DagBag from {path}", logger="airflow.models.dagbag.DagBag")
 
