@@ -221,9 +221,17 @@ def explain_failure(args: argparse.Namespace, output: str) -> None:
     # uv (crates/uv-resolver, its PubGrub report): "Because you require X and X==Y, we can conclude that your requirements
     # are unsatisfiable" (astral-sh/uv#3053, rstudio/reticulate's snapshots); "Because there is no version of X==Y and you
     # require X==Y, ..." (astral-sh/uv#3548) when the version does not exist.
-    uv = re.search(r"you require ([A-Za-z0-9][A-Za-z0-9._-]*)(\S*?)(?:,| and ([A-Za-z0-9._-]+)(==\S+?),) we can conclude", output)
-    if uv and (requirement := by_key.get(normalized(uv.group(1)))) and uv.group(3):
-        conflict(args, requirement, uv.group(3) + uv.group(4).rstrip(","))
+    # uv wraps its report at the terminal's width: read it as one line.
+    flat = re.sub(r"\s+", " ", output)
+    uv = re.search(r"you require (\S+?) and (?:you require )?(\S+?),? we can conclude", flat)
+    if uv:
+        first, second = (re.match(r"([A-Za-z0-9][A-Za-z0-9._-]*)(.*)", part).groups() for part in uv.groups())  # type: ignore[union-attr]
+        requirement = by_key.get(normalized(first[0]))
+        if requirement and normalized(first[0]) == normalized(second[0]):
+            # One of the two is the file's line, the other the constraints' pin.
+            mine = first if first[1].replace(" ", "") == requirement.specifier.replace(" ", "") else second
+            pin = second if mine is first else first
+            conflict(args, requirement, "".join(pin))
     # pip: "Could not find a version that satisfies the requirement REQ (from -r FILE (line N)) (from versions: ...)",
     # "No matching distribution found for REQ"; uv: "there is no version of REQ", "REQ was not found in the package registry".
     missing = (re.search(r"satisfies the requirement (\S+) \(from -r (.+?) \(line (\d+)\)\)", output)

@@ -190,6 +190,34 @@ public sealed class InstallEnvironmentTests
         Assert.Equal(pipRan, Directory.Exists(Path.Combine(folder.Path, "venv")));
     }
 
+    // uv is not on this machine: its reports, in the wording of astral-sh/uv#3053 and #3548 (wrapped as uv wraps them), are given
+    // to the installer's reading of a failed install, which must trace each to the file's line.
+    [Theory]
+    [InlineData("Because you require demo-pkg>=2.0 and demo-pkg==1.0, we can conclude\n      that your requirements are unsatisfiable.",
+        "demo-pkg>=2.0 (FILE line 2) conflicts with Airflow's constraints, which pin demo-pkg==1.0 (C)")]
+    [InlineData("Because you require demo-pkg==1.0 and you require demo-pkg>=2.0, we can conclude that the requirements are unsatisfiable.",
+        "demo-pkg>=2.0 (FILE line 2) conflicts with Airflow's constraints, which pin demo-pkg==1.0 (C)")]
+    [InlineData("Because there is no version of nope==3 and you require nope==3, we can conclude that your requirements are unsatisfiable.",
+        "nope==3 (FILE line 3) could not be installed")]
+    public async Task Uv_reports_are_traced_to_the_line_of_the_requirements_file(string report, string expected)
+    {
+        RequirePython();
+        using var folder = new TemporaryFolder();
+        var requirements = Path.Combine(folder.Path, "requirements.txt");
+        await File.WriteAllTextAsync(requirements, "# mine\ndemo-pkg>=2.0\nnope==3\n", TestContext.Current.CancellationToken);
+        var code = "import sys, argparse; sys.path.insert(0, sys.argv[1]); import install_environment as i, requirements_file as r; "
+            + "i.explain_failure(argparse.Namespace(user_lines=r.read(sys.argv[2])[0], constraint='C', requirement='apache-airflow==3.0.3', python_version='3.12'), "
+            + "'  x No solution found when resolving dependencies:\\n  ╰─▶ ' + sys.argv[3])";
+        var start = new ProcessStartInfo("python3", ["-c", code, Path.GetDirectoryName(Script)!, requirements, report])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var output = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains(expected.Replace("FILE", requirements, StringComparison.Ordinal), output);
+    }
+
     /// <summary>Runs the installer for pip plus <paramref name="requirements"/>, with <paramref name="constraints"/> as the constraints
     /// file's content, from <paramref name="wheels"/> (the index holds nothing).</summary>
     private static async Task<(int ExitCode, string Output)> InstallAsync(EmptyPackageIndex index, LocalWheels wheels, string folder, string requirements, string constraints)
