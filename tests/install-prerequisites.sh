@@ -5,9 +5,11 @@
 # (in process, or behind tests/DragonflyStandIn), which comes from NuGet. And redis-server: the
 # product's Redis from a local binary (Airflow:Broker=redis with Redis:Executable), for its tests.
 # And python3-psycopg2: the stand-in's `airflow db migrate` on PostgreSQL (Airflow:Database=postgres).
+# And python3-yaml: PyYAML, which the sample project's requirements.txt asks for; the stand-in environment (system packages)
+# must meet it when Airflow:Requirements is checked against an existing environment (Airflow:VirtualEnvironment).
 # Run as root (CI does, from .ci/run); idempotent.
 set -euo pipefail
-packages=(python3-celery python3-redis python3-jwt python3-requests python3-psycopg2 redis-server)
+packages=(python3-celery python3-redis python3-jwt python3-requests python3-psycopg2 python3-yaml redis-server)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -87,7 +87,8 @@ public static class AirflowBuilderExtensions
 
     /// <summary>
     /// The Python environment with Airflow (and its Celery and redis-py) that <see cref="AddAirflow"/> makes ready first: an
-    /// install of <c>apache-airflow[celery]</c> with Airflow's constraints, or a check of <c>Airflow:VirtualEnvironment</c>.
+    /// install of <c>apache-airflow[celery]</c> with Airflow's constraints, or a check of <c>Airflow:VirtualEnvironment</c>; either
+    /// with the user's <c>Airflow:Requirements</c> file.
     /// Also what the broker benchmark runs Celery from.
     /// </summary>
     public static IResourceBuilder<PythonEnvironmentResource> AddAirflowEnvironment(this IDistributedApplicationBuilder builder,
@@ -99,6 +100,8 @@ public static class AirflowBuilderExtensions
             ? builder.AddExistingPythonEnvironment(name, paths.VirtualEnvironment, "apache-airflow", settings.Version, "Airflow:Version", "airflow", "airflow")
             : builder.AddPythonEnvironment(name, paths.VirtualEnvironment, settings.PythonVersion,
                 settings.RequirementWith(postgres: false), settings.ConstraintsUrl);
+        // Airflow:Requirements: installed in the same install as Airflow, under its constraints, or checked in an existing environment.
+        environment.WithRequirementsFile(settings.Requirements);
         // Every worker is named with --celery-hostname (its health check pings that name): such workers of a Celery provider with
         // the duplicate-hostname check reserve tasks and never run them (apache/airflow#59707), so that provider never runs here.
         return environment.Avoiding(AirflowLines.BrokenCeleryProvider,

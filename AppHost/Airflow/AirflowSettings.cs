@@ -29,6 +29,13 @@ public sealed partial class AirflowSettings
     /// <summary>The DAGs folder every process reads, the workers included; unset: the repository's <c>airflow/dags</c>.</summary>
     public string? DagsFolder { get; set; }
 
+    /// <summary>
+    /// A requirements file of the user's (pip's format, as Astronomer's requirements.txt or the compose file's
+    /// <c>_PIP_ADDITIONAL_REQUIREMENTS</c>): installed with Airflow under Airflow's constraints, or, with
+    /// <see cref="VirtualEnvironment"/>, checked against that environment. Relative paths start at the repository's top.
+    /// </summary>
+    public string? Requirements { get; set; }
+
     /// <summary>How many Celery workers, each a resource of its own.</summary>
     public int Workers { get; init; } = 1;
 
@@ -123,6 +130,7 @@ public sealed partial class AirflowSettings
         settings.DagsFolder = RepositoryPaths.Resolve(settings.DagsFolder, repositoryTop);
         settings.Join = RepositoryPaths.Resolve(settings.Join, repositoryTop);
         settings.ResolveProjectPaths(repositoryTop);
+        settings.Requirements = RepositoryPaths.Resolve(settings.Requirements, repositoryTop);
         settings.Validate();
         return settings;
     }
@@ -179,6 +187,12 @@ public sealed partial class AirflowSettings
             throw Invalid("DagsFolder", dags, "an existing folder of DAG files (relative paths start at the repository's top)");
         }
         ValidateProject();
+        if (Requirements is { Length: > 0 } requirements && !File.Exists(requirements))
+        {
+            throw Invalid("Requirements", requirements,
+                "an existing requirements file in pip's format, e.g. requirements.txt with a line PyYAML>=6.0 (relative paths start at the " +
+                "repository's top); create it, correct the path, or leave the setting unset");
+        }
         if (VirtualEnvironment is { Length: > 0 } venv && !File.Exists(Path.Combine(venv, "bin", "airflow")))
         {
             throw Invalid("VirtualEnvironment", venv,

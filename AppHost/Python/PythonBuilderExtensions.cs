@@ -46,7 +46,8 @@ public static class PythonBuilderExtensions
                 foreach (var arg in (string[])[.. prefix, InstallerScript(builder),
                              "--venv", environment.Location, "--python-version", pythonVersion, "--installer", installer,
                              "--requirement", resource.Requirement!, "--constraint", constraint,
-                             .. resource.Avoided.SelectMany(a => (string[])["--avoid", a.Range, .. a.Companions.SelectMany(c => (string[])["--avoid-companion", c])])])
+                             .. resource.Avoided.SelectMany(a => (string[])["--avoid", a.Range, .. a.Companions.SelectMany(c => (string[])["--avoid-companion", c])]),
+                             .. RequirementsArgs(resource)])
                 {
                     context.Args.Add(arg);
                 }
@@ -80,7 +81,8 @@ public static class PythonBuilderExtensions
             {
                 foreach (var arg in (string[])[CheckerScript(builder), "--distribution", distribution, "--version", version, "--setting", setting,
                              "--module", module, "--executable", executableName,
-                             .. resource.Avoided.SelectMany(a => (string[])["--avoid", a.Range, "--why", a.Why])])
+                             .. resource.Avoided.SelectMany(a => (string[])["--avoid", a.Range, "--why", a.Why]),
+                             .. RequirementsArgs(resource)])
                 {
                     context.Args.Add(arg);
                 }
@@ -102,6 +104,18 @@ public static class PythonBuilderExtensions
     }
 
     /// <summary>
+    /// A user's requirements file (pip's format) for the environment: an install puts it in the same install as the requirement,
+    /// under the same constraints (a line that conflicts with them fails, naming the line and the pin); a check of an existing
+    /// environment fails, naming each line, unless what is installed meets it. Null leaves it out.
+    /// </summary>
+    public static IResourceBuilder<PythonEnvironmentResource> WithRequirementsFile(this IResourceBuilder<PythonEnvironmentResource> builder,
+        string? path)
+    {
+        builder.Resource.RequirementsFile = path is { Length: > 0 } ? path : null;
+        return builder;
+    }
+
+    /// <summary>
     /// Adds a process started from an executable of a virtual environment (a <see cref="PythonAppResource"/>
     /// or a subclass), with unbuffered output, once the environment is ready.
     /// </summary>
@@ -112,6 +126,9 @@ public static class PythonBuilderExtensions
             // Python buffers output when it is not a terminal: logs would reach the dashboard late.
             .WithEnvironment("PYTHONUNBUFFERED", "1")
             .WaitForCompletion(environment);
+
+    private static string[] RequirementsArgs(PythonEnvironmentResource resource)
+        => resource.RequirementsFile is { } file ? ["--requirements", file] : [];
 
     /// <summary>The program's full path when it is on PATH: uv is preferred when there is one, so the choice needs a look.</summary>
     private static string? OnPath(string program)

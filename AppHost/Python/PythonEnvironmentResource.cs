@@ -20,6 +20,12 @@ public sealed class PythonEnvironmentResource(string name, string command, strin
     /// <summary>The pip requirement it installs, read when it starts; null when it only checks an existing environment.</summary>
     public string? Requirement { get; set; }
 
+    /// <summary>
+    /// A user's requirements file (pip's format), read when it starts: installed with <see cref="Requirement"/> under the same
+    /// constraints, or, for an existing environment, checked against what it has (never installed). Null: none.
+    /// </summary>
+    public string? RequirementsFile { get; set; }
+
     /// <summary>Ranges known to be broken (<c>NAME&gt;=LOW,&lt;HIGH</c>) kept out of the environment, each with why (<see cref="PythonBuilderExtensions.Avoiding"/>).</summary>
     public List<(string Range, string Why, string[] Companions)> Avoided { get; } = [];
 }

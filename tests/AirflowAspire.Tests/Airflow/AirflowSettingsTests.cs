@@ -17,6 +17,7 @@ public sealed class AirflowSettingsTests
     [InlineData("--Airflow:Database=mysql", "Airflow:Database", "sqlite or postgres")]
     [InlineData("--Airflow:VirtualEnvironment=/tmp", "Airflow:VirtualEnvironment", "it has no bin/airflow")]
     [InlineData("--Airflow:DagsFolder=/nonexistent/dags", "Airflow:DagsFolder", "an existing folder of DAG files")]
+    [InlineData("--Airflow:Requirements=/nonexistent/requirements.txt", "Airflow:Requirements", "'/nonexistent/requirements.txt' is not valid: expected an existing requirements file")]
     public async Task Invalid_setting_stops_the_AppHost_naming_it(string argument, string setting, string expected)
     {
         var exception = await Assert.ThrowsAnyAsync<Exception>(() => AppHostModel.BuildAsync(argument));
@@ -91,5 +92,24 @@ public sealed class AirflowSettingsTests
             "--avoid", "apache-airflow-providers-celery>=3.14.0,<3.19.0"], check.Skip(1).Take(12));
         Assert.Contains("apache/airflow#59707", check[^1]);
         Assert.Equal(Path.Combine(venv.Path, "bin", "airflow"), app.Resource<AirflowAspire.AppHost.Airflow.AirflowProcessResource>("airflow-scheduler").Command);
+    }
+
+    // Airflow:Requirements, relative to the repository's top, reaches the environment step, whether it installs or checks.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_requirements_file_reaches_the_environment_step_from_the_repository_top(bool existing)
+    {
+        using var venv = new TemporaryFolder();
+        Directory.CreateDirectory(Path.Combine(venv.Path, "bin"));
+        File.WriteAllText(Path.Combine(venv.Path, "bin", "airflow"), "#!/bin/sh\n");
+        string[] environmentSetting = existing ? [$"--Airflow:VirtualEnvironment={venv.Path}"] : [];
+
+        await using var app = await AppHostModel.BuildAsync([.. environmentSetting, "--Airflow:Requirements=tests/SampleProject/requirements.txt"]);
+        var args = (await app.ArgumentsAsync(app.Resource<AirflowAspire.AppHost.Python.PythonEnvironmentResource>("airflow-env"))).ToList();
+
+        var top = Path.GetFullPath(Path.Combine(AppHostModel.AppHostDirectory, ".."));
+        Assert.Contains(existing ? "check_environment.py" : "install_environment.py", string.Join(' ', args));
+        Assert.Equal(Path.Combine(top, "tests", "SampleProject", "requirements.txt"), args[args.IndexOf("--requirements") + 1]);
     }
 }

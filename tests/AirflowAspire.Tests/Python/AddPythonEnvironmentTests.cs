@@ -28,4 +28,31 @@ public sealed class AddPythonEnvironmentTests
         Assert.Equal(environment.Resource.Command, environment.Resource.Annotations.OfType<RequiredCommandAnnotation>().Single().Command);
 #pragma warning restore ASPIRECOMMAND001
     }
+
+    // Airflow:Requirements reaches both scripts: the installer puts the file in the same install, the check reads it against the environment.
+    [Fact]
+    public async Task A_requirements_file_is_passed_to_the_installer_and_to_the_check_and_left_out_when_unset()
+    {
+        var builder = BareBuilder.Create();
+        var venv = new VirtualEnvironment("/tmp/venv-under-test");
+        var install = builder.AddPythonEnvironment("install", venv, "3.12", "pip", "constraints.txt").WithRequirementsFile("/tmp/requirements.txt");
+        var check = builder.AddExistingPythonEnvironment("check", venv, "apache-airflow", "3.0.3", "Airflow:Version", "airflow", "airflow")
+            .WithRequirementsFile("/tmp/requirements.txt");
+        var installWithout = builder.AddPythonEnvironment("install-without", venv, "3.12", "pip", "constraints.txt").WithRequirementsFile(null);
+        var checkWithout = builder.AddExistingPythonEnvironment("check-without", venv, "apache-airflow", "3.0.3", "Airflow:Version", "airflow", "airflow");
+
+        using var app = builder.Build();
+
+        foreach (var resource in new[] { install.Resource, check.Resource })
+        {
+            var args = (await app.ArgumentsAsync(resource)).ToList();
+            Assert.Equal("/tmp/requirements.txt", args[args.IndexOf("--requirements") + 1]);
+        }
+        Assert.EndsWith("install_environment.py", (await app.ArgumentsAsync(install.Resource)).First(a => a.EndsWith(".py", StringComparison.Ordinal)));
+        Assert.EndsWith("check_environment.py", (await app.ArgumentsAsync(check.Resource))[0]);
+        foreach (var resource in new[] { installWithout.Resource, checkWithout.Resource })
+        {
+            Assert.DoesNotContain("--requirements", await app.ArgumentsAsync(resource));
+        }
+    }
 }

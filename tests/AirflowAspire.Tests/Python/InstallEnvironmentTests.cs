@@ -115,6 +115,120 @@ public sealed class InstallEnvironmentTests
         }
     }
 
+    // Airflow:Requirements: the file goes into the same install, its digest into the record; an unchanged file is a no-op, an edit
+    // installs again (here: the version the edited line asks for).
+    [Fact]
+    public async Task A_requirements_file_is_installed_then_does_nothing_until_it_is_edited()
+    {
+        var python = RequirePython();
+        using var folder = new TemporaryFolder();
+        using var index = new EmptyPackageIndex();
+        using var wheels = new LocalWheels().Add("demo-pkg", "1.0").Add("demo-pkg", "2.0");
+        var venv = Path.Combine(folder.Path, "venv");
+        var requirements = Path.Combine(folder.Path, "requirements.txt");
+        await File.WriteAllTextAsync(requirements, "# mine\ndemo-pkg==1.0\n", TestContext.Current.CancellationToken);
+
+        var first = await InstallAsync(index, wheels, folder.Path, requirements, "");
+        var clock = Stopwatch.StartNew();
+        var second = await InstallAsync(index, wheels, folder.Path, requirements, "");
+        var unchanged = clock.Elapsed;
+        await File.WriteAllTextAsync(requirements, "# mine\ndemo-pkg==2.0\n", TestContext.Current.CancellationToken);
+        var third = await InstallAsync(index, wheels, folder.Path, requirements, "");
+
+        Assert.True(first.ExitCode == 0, first.Output);
+        Assert.Contains($"-r {requirements} --constraint", first.Output);
+        Assert.Contains($"Installed pip and {requirements} into", first.Output);
+        Assert.True(second.ExitCode == 0, second.Output);
+        Assert.Contains("Unchanged:", second.Output);
+        Assert.True(unchanged < TimeSpan.FromSeconds(5), $"an unchanged file took {unchanged}");
+        Assert.True(third.ExitCode == 0, third.Output);
+        Assert.Contains($"Installed pip and {requirements} into", third.Output);
+        var site = Directory.GetDirectories(Path.Combine(venv, "lib")).Single();
+        Assert.True(Directory.Exists(Path.Combine(site, "site-packages", "demo_pkg-2.0.dist-info")), third.Output);
+        Assert.False(Directory.Exists(Path.Combine(site, "site-packages", "demo_pkg-1.0.dist-info")), third.Output);
+    }
+
+    // A line no index has fails naming the line, its file and number, not only pip's "No matching distribution".
+    [Fact]
+    public async Task A_requirement_that_cannot_be_installed_is_named_with_its_file_and_line()
+    {
+        RequirePython();
+        using var folder = new TemporaryFolder();
+        using var index = new EmptyPackageIndex();
+        using var wheels = new LocalWheels().Add("demo-pkg", "1.0");
+        var requirements = Path.Combine(folder.Path, "requirements.txt");
+        await File.WriteAllTextAsync(requirements, "demo-pkg==1.0\nno-such-package==1.0\n", TestContext.Current.CancellationToken);
+
+        var result = await InstallAsync(index, wheels, folder.Path, requirements, "");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"no-such-package==1.0 ({requirements} line 2) could not be installed: no such distribution or version", result.Output);
+        Assert.Contains("Fix: correct the name or the version on that line of Airflow:Requirements", result.Output);
+        Assert.False(File.Exists(Path.Combine(folder.Path, "venv", ".airflowaspire-install.json")), "a failed install must not be recorded");
+    }
+
+    // A line that excludes the version the constraints pin is named as a conflict with that pin before pip runs (no environment is
+    // made); one whose package needs another version of a pinned one is named from pip's own report of the conflict.
+    [Theory]
+    [InlineData("demo-pkg>=2.0", "", false)]
+    [InlineData("needs-new-demo==1.0", ": needs-new-demo 1.0 depends on demo-pkg>=2.0", true)]
+    public async Task A_requirement_that_conflicts_with_the_constraints_is_named_with_the_pin(string line, string cause, bool pipRan)
+    {
+        RequirePython();
+        using var folder = new TemporaryFolder();
+        using var index = new EmptyPackageIndex();
+        using var wheels = new LocalWheels().Add("demo-pkg", "1.0").Add("demo-pkg", "2.0").Add("needs-new-demo", "1.0", "demo-pkg>=2.0");
+        var requirements = Path.Combine(folder.Path, "requirements.txt");
+        await File.WriteAllTextAsync(requirements, $"# mine\n{line}\n", TestContext.Current.CancellationToken);
+        var constraints = Path.Combine(folder.Path, "constraints.txt");
+
+        var result = await InstallAsync(index, wheels, folder.Path, requirements, "demo-pkg==1.0\n");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"{line} ({requirements} line 2) conflicts with Airflow's constraints, which pin demo-pkg==1.0 ({constraints}){cause}.", result.Output);
+        Assert.Contains("Fix: change that line of Airflow:Requirements so that it works with demo-pkg==1.0", result.Output);
+        Assert.Equal(pipRan, Directory.Exists(Path.Combine(folder.Path, "venv")));
+    }
+
+    // uv is not on this machine: its reports, in the wording of astral-sh/uv#3053 and #3548 (wrapped as uv wraps them), are given
+    // to the installer's reading of a failed install, which must trace each to the file's line.
+    [Theory]
+    [InlineData("Because you require demo-pkg>=2.0 and demo-pkg==1.0, we can conclude\n      that your requirements are unsatisfiable.",
+        "demo-pkg>=2.0 (FILE line 2) conflicts with Airflow's constraints, which pin demo-pkg==1.0 (C)")]
+    [InlineData("Because you require demo-pkg==1.0 and you require demo-pkg>=2.0, we can conclude that the requirements are unsatisfiable.",
+        "demo-pkg>=2.0 (FILE line 2) conflicts with Airflow's constraints, which pin demo-pkg==1.0 (C)")]
+    [InlineData("Because there is no version of nope==3 and you require nope==3, we can conclude that your requirements are unsatisfiable.",
+        "nope==3 (FILE line 3) could not be installed")]
+    public async Task Uv_reports_are_traced_to_the_line_of_the_requirements_file(string report, string expected)
+    {
+        RequirePython();
+        using var folder = new TemporaryFolder();
+        var requirements = Path.Combine(folder.Path, "requirements.txt");
+        await File.WriteAllTextAsync(requirements, "# mine\ndemo-pkg>=2.0\nnope==3\n", TestContext.Current.CancellationToken);
+        var code = "import sys, argparse; sys.path.insert(0, sys.argv[1]); import install_environment as i, requirements_file as r; "
+            + "i.explain_failure(argparse.Namespace(user_lines=r.read(sys.argv[2])[0], constraint='C', requirement='apache-airflow==3.0.3', python_version='3.12'), "
+            + "'  x No solution found when resolving dependencies:\\n  ╰─▶ ' + sys.argv[3])";
+        var start = new ProcessStartInfo("python3", ["-c", code, Path.GetDirectoryName(Script)!, requirements, report])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var output = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains(expected.Replace("FILE", requirements, StringComparison.Ordinal), output);
+    }
+
+    /// <summary>Runs the installer for pip plus <paramref name="requirements"/>, with <paramref name="constraints"/> as the constraints
+    /// file's content, from <paramref name="wheels"/> (the index holds nothing).</summary>
+    private static async Task<(int ExitCode, string Output)> InstallAsync(EmptyPackageIndex index, LocalWheels wheels, string folder, string requirements, string constraints)
+    {
+        var constraintsFile = Path.Combine(folder, "constraints.txt");
+        await File.WriteAllTextAsync(constraintsFile, constraints, TestContext.Current.CancellationToken);
+        return await RunAsync(new Dictionary<string, string> { ["PIP_INDEX_URL"] = index.Url, ["PIP_FIND_LINKS"] = wheels.Folder },
+            "--venv", Path.Combine(folder, "venv"), "--python-version", PythonOnPath.Version()!, "--requirement", "pip",
+            "--constraint", constraintsFile, "--installer", "pip", "--requirements", requirements);
+    }
+
     private static string RequirePython()
     {
         var version = PythonOnPath.Version();
