@@ -35,6 +35,8 @@ DEFAULTS: dict[tuple[str, str], str | None] = {
     ("core", "max_consecutive_failed_dag_runs_per_dag"): "0",  # config.yml:151
     ("core", "load_examples"): "True",
     ("core", "fernet_key"): "{FERNET_KEY}",  # config.yml:202
+    ("core", "plugins_folder"): "{AIRFLOW_HOME}/plugins",  # config.yml:183
+    ("core", "default_pool_task_slot_count"): "128",  # config.yml:441
     ("core", "dagbag_import_error_traceback_depth"): "2",  # config.yml:225
     ("core", "dag_discovery_safe_mode"): "True",  # config.yml:289
     ("core", "default_task_retries"): "0",  # config.yml:306
