@@ -206,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     from airflow_standin.config import conf, standin_settings
 
     c = conf()
+    from airflow_standin.config import prepare_syspath_for_config_and_plugins
+
+    prepare_syspath_for_config_and_plugins()
     args = build_parser(c).parse_args(argv)
     # What importing Airflow costs each `airflow` command (about 10 s per process measured on a 2-core machine): zero unless
     # the environment was made with make-venv --import-seconds, to model real start-up times in the start benchmark.
