@@ -23,8 +23,6 @@ import os
 import types
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowRuntimeError, ErrorType
-
 _NOTSET = object()
 _CURRENT_CONTEXT: list[dict[str, Any]] = []
 _client = None
@@ -44,8 +42,11 @@ def get_current_context() -> dict[str, Any]:
     return _CURRENT_CONTEXT[-1]
 
 
-def _error(kind: ErrorType, detail: dict) -> AirflowRuntimeError:
-    return AirflowRuntimeError(types.SimpleNamespace(error=kind, detail=detail))
+def _error(kind: str, detail: dict) -> Exception:
+    # imported here: airflow.sdk (whose package imports this module) must be importable in any order
+    from airflow.sdk.exceptions import AirflowRuntimeError, ErrorType
+
+    return AirflowRuntimeError(types.SimpleNamespace(error=ErrorType[kind], detail=detail))
 
 
 def _api_get(path: str, what: str, fields: dict) -> dict | None:
@@ -96,7 +97,7 @@ class Connection:
             return cls(**fields)
         body = _api_get(f"connections/{conn_id}", "Connection", {"conn_id": conn_id})
         if body is None:
-            raise _error(ErrorType.CONNECTION_NOT_FOUND, {"conn_id": conn_id})
+            raise _error("CONNECTION_NOT_FOUND", {"conn_id": conn_id})
         return cls(**{k: body.get(k) for k in ("conn_id", "conn_type", "host", "schema", "login", "password", "port",
                                                "extra")})
 
@@ -115,7 +116,7 @@ class Variable:
             if body is None:
                 if default is not _NOTSET:
                     return default
-                raise _error(ErrorType.VARIABLE_NOT_FOUND, {"key": key})
+                raise _error("VARIABLE_NOT_FOUND", {"key": key})
             value = body.get("value")
         if deserialize_json and value is not None:
             value = json.loads(value)
