@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using AirflowAspire.Tests.Contract;
 using AirflowAspire.Tests.Fixtures;
 
 namespace AirflowAspire.Tests.StandIn;
@@ -12,10 +13,12 @@ namespace AirflowAspire.Tests.StandIn;
 /// connection and a variable through the Task Execution API and a helper from the plugins folder; inventory_sync's pooled
 /// task is not queued while its pool does not exist (scheduler_job_runner.py) and runs once pools.json is imported;
 /// nightly_cleanup fails with delete_old_files failed and its PermissionError in the log; weekly_forecast is an import error
-/// at line 10.
+/// at line 10. Every answer of an operation the tests' 3.0 OpenAPI document carries is checked against it.
 /// </summary>
 public sealed class SampleProjectTests
 {
+    private static readonly AirflowOpenApi Contract = AirflowOpenApi.Load("3.0");
+
     [Fact]
     public async Task The_sample_projects_dags_end_as_airflow_3_0_3_ends_them()
     {
@@ -48,9 +51,11 @@ public sealed class SampleProjectTests
         using var api = await airflow.SignInAsync(apiPort);
 
         // The three DAGs that import, listed (only active ones by default); the fourth file is an import error at line 10.
-        await airflow.WaitUntilAsync(async () => (await GetAsync(api, "/api/v2/dags?tags=sample")).GetProperty("total_entries").GetInt32() == 3
+        await airflow.WaitUntilAsync(async () => (await GetAsync(api, "/api/v2/dags?tags=sample", checkContract: false)).GetProperty("total_entries").GetInt32() == 3
             && (await GetAsync(api, "/api/v2/importErrors")).GetProperty("total_entries").GetInt32() == 1, "three DAGs and one import error");
-        var dags = await GetAsync(api, "/api/v2/dags?order_by=-dag_id&limit=2");
+        // GET /api/v2/dags and /api/v2/plugins are not in the tests' trimmed 3.0 document (TestData/Airflow/README.md); their
+        // bodies were checked by hand against 3.0.3's generated document (openapi_check.py).
+        var dags = await GetAsync(api, "/api/v2/dags?order_by=-dag_id&limit=2", checkContract: false);
         Assert.Equal(["sales_report", "nightly_cleanup"], dags.GetProperty("dags").EnumerateArray().Select(d => d.GetProperty("dag_id").GetString()));
         var importError = (await GetAsync(api, "/api/v2/importErrors")).GetProperty("import_errors")[0];
         Assert.Equal("weekly_forecast.py", importError.GetProperty("filename").GetString());
@@ -60,7 +65,7 @@ public sealed class SampleProjectTests
         Assert.EndsWith("NameError: name 'compute_forecast_weeks' is not defined\n", stackTrace, StringComparison.Ordinal);
 
         // The plugin of the plugins folder, as GET /api/v2/plugins lists it.
-        var plugins = await GetAsync(api, "/api/v2/plugins");
+        var plugins = await GetAsync(api, "/api/v2/plugins", checkContract: false);
         Assert.Equal(1, plugins.GetProperty("total_entries").GetInt32());
         Assert.Equal("sample_plugin", plugins.GetProperty("plugins")[0].GetProperty("name").GetString());
         Assert.Equal("$PLUGINS_FOLDER/sample_plugin.py", plugins.GetProperty("plugins")[0].GetProperty("source").GetString());
@@ -113,18 +118,25 @@ public sealed class SampleProjectTests
 
     private static string? Event(JsonElement line) => line.TryGetProperty("event", out var e) ? e.GetString() : null;
 
-    private static async Task<JsonElement> GetAsync(HttpClient api, string path)
+    private static async Task<JsonElement> GetAsync(HttpClient api, string path, bool checkContract = true)
     {
         using var response = await api.GetAsync(path, TestContext.Current.CancellationToken);
-        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {body}");
+        if (checkContract)
+        {
+            Assert.Empty(Contract.CheckResponse("GET", path, (int)response.StatusCode, body));
+        }
+        return JsonDocument.Parse(body).RootElement.Clone();
     }
 
     private static async Task<string> TriggerAsync(HttpClient api, string dagId, object conf)
     {
         using var response = await api.PostAsJsonAsync($"/api/v2/dags/{dagId}/dagRuns", new { logical_date = (string?)null, conf }, TestContext.Current.CancellationToken);
-        Assert.True(response.IsSuccessStatusCode, $"trigger {dagId}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return (await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("dag_run_id").GetString()!;
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.IsSuccessStatusCode, $"trigger {dagId}: {(int)response.StatusCode} {body}");
+        Assert.Empty(Contract.CheckResponse("POST", $"/api/v2/dags/{dagId}/dagRuns", (int)response.StatusCode, body));
+        return JsonDocument.Parse(body).RootElement.GetProperty("dag_run_id").GetString()!;
     }
 
     private static async Task<string?> RunStateAsync(HttpClient api, string dagId, string runId)
