@@ -35,9 +35,12 @@ DEFAULTS: dict[tuple[str, str], str | None] = {
     ("core", "max_consecutive_failed_dag_runs_per_dag"): "0",  # config.yml:151
     ("core", "load_examples"): "True",
     ("core", "fernet_key"): "{FERNET_KEY}",  # config.yml:202
+    ("core", "plugins_folder"): "{AIRFLOW_HOME}/plugins",  # config.yml:183
+    ("core", "default_pool_task_slot_count"): "128",  # config.yml:441
     ("core", "dagbag_import_error_traceback_depth"): "2",  # config.yml:225
     ("core", "dag_discovery_safe_mode"): "True",  # config.yml:289
     ("core", "default_task_retries"): "0",  # config.yml:306
+    ("core", "dag_run_conf_overrides_params"): "True",  # config.yml:287
     ("core", "execution_api_server_url"): None,  # config.yml:503 (default ~)
     ("database", "sql_alchemy_conn"): "sqlite:///{AIRFLOW_HOME}/airflow.db",  # config.yml:534
     ("database", "check_migrations"): "True",  # config.yml:656
@@ -297,11 +300,27 @@ class Config:
                 return path
         raise ValueError(f"Requested bundle '{name}' is not configured.")
 
+    def plugins_folder(self) -> str:
+        """settings.py: PLUGINS_FOLDER = conf.get("core", "plugins_folder", fallback=AIRFLOW_HOME/plugins)."""
+        return self.get("core", "plugins_folder") or os.path.join(airflow_home(), "plugins")
+
     def base_log_folder(self) -> str:
         return os.path.abspath(os.path.expanduser(self.get("logging", "base_log_folder")))
 
 
 _conf: Config | None = None
+
+
+def prepare_syspath_for_config_and_plugins() -> None:
+    """airflow/settings.py (3.0.3), run by settings.initialize() when any Airflow process imports airflow: appends
+    AIRFLOW_HOME/config and [core] plugins_folder to sys.path, so DAG files and tasks import modules from the plugins
+    folder. Forked children (parsers, task processes, Celery's pool) inherit it."""
+    config_path = os.path.join(airflow_home(), "config")
+    if config_path not in sys.path:
+        sys.path.append(config_path)
+    plugins = conf().plugins_folder()
+    if plugins not in sys.path:
+        sys.path.append(plugins)
 
 
 def conf() -> Config:

@@ -74,6 +74,19 @@ CREATE TABLE IF NOT EXISTS import_error (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     timestamp TEXT NOT NULL, filename TEXT NOT NULL, bundle_name TEXT, stacktrace TEXT NOT NULL
 );
+-- models/connection.py, models/variable.py, models/pool.py (the columns the stand-in uses; the password and the
+-- value are stored as given: the stand-in does not encrypt with [core] fernet_key as Airflow does)
+CREATE TABLE IF NOT EXISTS connection (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, conn_id TEXT NOT NULL UNIQUE, conn_type TEXT NOT NULL,
+    description TEXT, host TEXT, schema TEXT, login TEXT, password TEXT, port INTEGER, extra TEXT
+);
+CREATE TABLE IF NOT EXISTS variable (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, val TEXT, description TEXT
+);
+CREATE TABLE IF NOT EXISTS slot_pool (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, pool TEXT NOT NULL UNIQUE, slots INTEGER NOT NULL,
+    description TEXT, include_deferred INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE IF NOT EXISTS log (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     dttm TEXT NOT NULL, event TEXT NOT NULL, dag_id TEXT, task_id TEXT, run_id TEXT,
@@ -192,6 +205,12 @@ def migrate() -> None:
     with write(con):
         con.execute("DELETE FROM standin_migration")
         con.execute("INSERT INTO standin_migration VALUES (?, ?)", (SCHEMA_VERSION, AIRFLOW_VERSION))
+        # utils/db.py add_default_pool_if_not_exists, run by every `db migrate`: default_pool with
+        # [core] default_pool_task_slot_count slots (config.yml: 128), "Default pool", include_deferred False.
+        if con.execute("SELECT 1 FROM slot_pool WHERE pool = 'default_pool'").fetchone() is None:
+            con.execute("INSERT INTO slot_pool (pool, slots, description, include_deferred)"
+                        " VALUES ('default_pool', ?, 'Default pool', 0)",
+                        (conf().getint("core", "default_pool_task_slot_count", 128),))
     con.close()
     print("Database migrating done!")
 

@@ -6,7 +6,8 @@ Follows airflow-core/src/airflow/jobs/scheduler_job_runner.py and the Celery pro
   200 with an empty body while this host's latest SchedulerJob is alive, ``send_error(503)`` otherwise;
 - queued runs of unpaused, non-stale DAGs become ``running`` (up to ``max_active_runs``); runs of paused
   DAGs are not examined at all, so they stay queued;
-- a task instance whose upstream tasks succeeded is scheduled (``try_number`` + 1) and queued, and sent
+- a task instance whose upstream tasks succeeded is scheduled (``try_number`` + 1), then queued if its pool exists
+  and has open slots (``_executable_task_instances_to_queued``; see ``queue_scheduled``), and sent
   as the Celery task ``execute_workload`` with the ``ExecuteTask`` workload JSON (executors/workloads.py)
   to the task's queue; its token is a JWT for ``sub`` = the TI id, signed with ``[api_auth] jwt_secret``
   (base_executor ``jwt_generator``);
@@ -94,6 +95,7 @@ class Scheduler:
         self.job = Job("SchedulerJob", executor_class="CeleryExecutor")
         self.con = self.job.con
         self.stop = False
+        self.throttle: dict[str, float] = {}
         fault_secret = faults().get("scheduler_jwt_secret")
         self.token_secret = fault_secret or None
         if fault_secret:
@@ -146,15 +148,72 @@ class Scheduler:
                         continue
                     if not all(s in ("success", "skipped") for s in up_states):
                         continue
+                    # DagRun.schedule_tis: the task instance becomes scheduled (try_number + 1); the pool is checked
+                    # only when scheduled ones are queued (queue_scheduled).
                     self.con.execute(
-                        "UPDATE task_instance SET state = 'queued', try_number = try_number + 1, scheduled_dttm = ?,"
-                        " queued_dttm = ?, queued_by_job_id = ?, external_executor_id = NULL,"
-                        " executor_event_done = 0, updated_at = ? WHERE id = ?",
-                        (now, now, self.job.id, now, ti["id"]))
-                    row = self.con.execute("SELECT * FROM task_instance WHERE id = ?", (ti["id"],)).fetchone()
-                    to_send.append((row, run["relative_fileloc"], run["bundle_name"] or "dags-folder"))
+                        "UPDATE task_instance SET state = 'scheduled', try_number = try_number + 1, scheduled_dttm = ?,"
+                        " updated_at = ? WHERE id = ?", (now, now, ti["id"]))
                 self.con.execute("UPDATE dag_run SET last_scheduling_decision = ? WHERE id = ?", (now, run["id"]))
+        return self.queue_scheduled(now)
+
+    def queue_scheduled(self, now: str) -> list:
+        """scheduler_job_runner.py ``_executable_task_instances_to_queued`` (3.0.3), pools only: scheduled task instances
+        of running runs, by priority weight (then the run's logical date, map index); a pool that does not exist keeps
+        its tasks scheduled ("Tasks using non-existent pool '%s' will not be scheduled"); a pool's open slots are its
+        slots minus the pool_slots of its queued and running task instances (and deferred ones with include_deferred,
+        models/pool.py ``slots_stats``); a task that needs more than the pool's total or open slots waits."""
+        to_send = []
+        with db.write(self.con):
+            pools = {r["pool"]: r for r in self.con.execute("SELECT * FROM slot_pool").fetchall()}
+            used: dict[str, int] = {}
+            for r in self.con.execute("SELECT ti.pool, ti.state, SUM(ti.pool_slots) AS n FROM task_instance ti"
+                                      " WHERE ti.state IN ('queued', 'running', 'deferred') GROUP BY ti.pool, ti.state"):
+                pool = pools.get(r["pool"])
+                if r["state"] != "deferred" or (pool is not None and pool["include_deferred"]):
+                    used[r["pool"]] = used.get(r["pool"], 0) + r["n"]
+            candidates = self.con.execute(
+                "SELECT ti.*, d.relative_fileloc, d.bundle_name FROM task_instance ti JOIN dag_run r ON r.dag_id = ti.dag_id AND"
+                " r.run_id = ti.run_id JOIN dag d ON d.dag_id = ti.dag_id WHERE ti.state = 'scheduled' AND"
+                " r.state = 'running' AND d.is_paused = 0 AND d.is_stale = 0"
+                " ORDER BY ti.priority_weight DESC, r.logical_date, ti.map_index").fetchall()
+            for ti in candidates:
+                pool = pools.get(ti["pool"])
+                if pool is None:
+                    self.log_throttled(f"missing-pool:{ti['pool']}", "WARNING",
+                                       f"Tasks using non-existent pool '{ti['pool']}' will not be scheduled")
+                    continue
+                open_slots = pool["slots"] - used.get(ti["pool"], 0)
+                if open_slots <= 0:
+                    self.log_throttled(f"full-pool:{ti['pool']}", "INFO",
+                                       f"Not scheduling since there are {open_slots} open slots in pool {ti['pool']}")
+                    continue
+                if ti["pool_slots"] > pool["slots"]:
+                    self.log_throttled(f"too-big:{ti['id']}", "WARNING",
+                                       f"Not executing {ti_repr(ti)}. Requested pool slots ({ti['pool_slots']}) are "
+                                       f"greater than total pool slots: '{pool['slots']}' for pool: {ti['pool']}.")
+                    continue
+                if ti["pool_slots"] > open_slots:
+                    self.log_throttled(f"wait:{ti['id']}", "INFO",
+                                       f"Not executing {ti_repr(ti)} since it requires {ti['pool_slots']} slots but "
+                                       f"there are {open_slots} open slots in the pool {ti['pool']}.")
+                    continue
+                used[ti["pool"]] = used.get(ti["pool"], 0) + ti["pool_slots"]
+                self.con.execute(
+                    "UPDATE task_instance SET state = 'queued', queued_dttm = ?, queued_by_job_id = ?,"
+                    " external_executor_id = NULL, executor_event_done = 0, updated_at = ? WHERE id = ?",
+                    (now, self.job.id, now, ti["id"]))
+                row = self.con.execute("SELECT * FROM task_instance WHERE id = ?", (ti["id"],)).fetchone()
+                to_send.append((row, ti["relative_fileloc"], ti["bundle_name"] or "dags-folder"))
         return to_send
+
+    def log_throttled(self, key: str, level: str, msg: str) -> None:
+        """Airflow logs these lines on every scheduling loop that examines the task (about once a second when
+        idle, [scheduler] scheduler_idle_sleep_time); the stand-in loops every 250 ms, so it logs each at most once
+        a second."""
+        last = self.throttle.get(key, 0.0)
+        if time.monotonic() - last >= 1.0:
+            self.throttle[key] = time.monotonic()
+            log(level, msg)
 
     def workload(self, ti, dag_rel_path: str, bundle: str = "dags-folder") -> str:
         token = generate_task_token(ti["id"], secret=self.token_secret)

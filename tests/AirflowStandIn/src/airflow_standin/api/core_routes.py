@@ -86,6 +86,85 @@ def _dag_or_404(con, dag_id: str, message: str) -> sqlite3.Row:
     return dag
 
 
+# routes/public/dags.py get_dags (3.0.3) and common/parameters.py: the orderings SortParam allows; "state" and
+# "start_date" are allowed names but no DagModel attribute, so they end in the same 400 as an unknown one.
+_DAG_ORDER = {"dag_id": "d.dag_id", "dag_display_name": "d.dag_id", "next_dagrun": "NULL",
+              "last_run_state": "lr.state", "last_run_start_date": "lr.start_date"}
+
+
+def get_dags(request: Request) -> Response:
+    """limit/offset (QueryLimit/QueryOffset), tags + tags_match_mode (_TagsFilter: any, or all), owners
+    (_OwnersFilter: ILIKE %owner%), dag_id_pattern (_SearchParam: ILIKE %pattern%, "~" = everything),
+    exclude_stale (default true: only DAGs that are not stale), paused, last_dag_run_state (the run with the highest
+    id among those that started), order_by (SortParam; the primary key breaks ties)."""
+    auth.authenticate(request, "GET", "VIEWER")
+    q = request.query
+    limit = query_param(q, "limit", v_int, 50, minimum=0)
+    offset = query_param(q, "offset", v_int, 0, minimum=0)
+    tags = q.get("tags") or []
+    mode = query_param(q, "tags_match_mode", v_str, None)
+    if mode is not None and mode not in ("any", "all"):
+        raise RequestValidationError([error("literal_error", ["query", "tags_match_mode"],
+                                            "Input should be 'any' or 'all'", mode, {"expected": "'any' or 'all'"})])
+    owners = q.get("owners") or []
+    pattern = query_param(q, "dag_id_pattern", v_str, None)
+    exclude_stale = query_param(q, "exclude_stale", v_bool, True)
+    paused = query_param(q, "paused", v_bool, None)
+    last_state = query_param(q, "last_dag_run_state", v_str, None)
+    order_by = query_param(q, "order_by", v_str, "dag_id")
+    column = _DAG_ORDER.get(order_by.lstrip("-"))
+    if column is None:
+        raise HTTPException(400, f"Ordering with '{order_by.lstrip('-')}' is disallowed or the attribute does not "
+                                 f"exist on the model")
+    direction = "DESC" if order_by.startswith("-") else "ASC"
+    where, args = ["1 = 1"], []
+    if exclude_stale:
+        where.append("d.is_stale = 0")
+    if paused is not None:
+        where.append("d.is_paused = ?")
+        args.append(int(paused))
+    if pattern is not None:
+        where.append("d.dag_id LIKE ?")
+        args.append(f"%{'%' if pattern == '~' else pattern}%")
+    if owners:
+        where.append("(" + " OR ".join("d.owners LIKE ?" for _ in owners) + ")")
+        args += [f"%{o}%" for o in owners]
+    if tags:
+        # tags are stored as a JSON list of strings
+        conditions = ["EXISTS (SELECT 1 FROM json_each(d.tags) WHERE json_each.value = ?)" for _ in tags]
+        where.append("(" + (" AND " if mode == "all" else " OR ").join(conditions) + ")")
+        args += tags
+    if last_state is not None:
+        where.append("lr.state = ?")
+        args.append(last_state)
+    base = ("FROM dag d LEFT JOIN dag_run lr ON lr.id = (SELECT MAX(id) FROM dag_run r WHERE r.dag_id = d.dag_id"
+            " AND r.start_date IS NOT NULL) WHERE " + " AND ".join(where))
+    con = _con()
+    try:
+        total = con.execute(f"SELECT COUNT(*) {base}", args).fetchone()[0]
+        rows = con.execute(f"SELECT d.* {base} ORDER BY {column} {direction}, d.dag_id ASC LIMIT ? OFFSET ?",
+                           args + [min(limit, 100), offset]).fetchall()
+        return json_response({"dags": [serializers.dag_response(r) for r in rows], "total_entries": total})
+    finally:
+        con.close()
+
+
+def get_plugins(request: Request) -> Response:
+    """routes/public/plugins.py get_plugins (3.0.3): the plugins of [core] plugins_folder sorted by name, paged,
+    with PluginResponse's fields (datamodels/plugins.py); a plugin file that failed to import is only logged."""
+    auth.authenticate(request, "GET", "VIEWER")
+    limit = query_param(request.query, "limit", v_int, 50, minimum=0)
+    offset = query_param(request.query, "offset", v_int, 0, minimum=0)
+    from airflow import plugins_manager
+
+    fields = ("name", "macros", "flask_blueprints", "fastapi_apps", "fastapi_root_middlewares", "appbuilder_views",
+              "appbuilder_menu_items", "global_operator_extra_links", "operator_extra_links", "source", "listeners",
+              "timetables")
+    info = sorted(plugins_manager.get_plugin_info(), key=lambda x: x["name"])
+    page = info[offset:][:min(limit, 100)]
+    return json_response({"plugins": [{k: p[k] for k in fields} for p in page], "total_entries": len(info)})
+
+
 def get_dag(request: Request) -> Response:
     auth.authenticate(request, "GET", "VIEWER")
     dag_id = request.path_params["dag_id"]
@@ -320,6 +399,8 @@ def register(router: Router) -> None:
     router.add("GET", "/", ui_root)
     router.add("GET", "/api/v2/version", get_version)
     router.add("GET", "/api/v2/monitor/health", get_health)
+    router.add("GET", "/api/v2/dags", get_dags)
+    router.add("GET", "/api/v2/plugins", get_plugins)
     router.add("GET", "/api/v2/dags/{dag_id}", get_dag)
     router.add("PATCH", "/api/v2/dags/{dag_id}", patch_dag)
     router.add("GET", "/api/v2/importErrors", get_import_errors)

@@ -15,7 +15,15 @@ airflow-core/src/airflow/api_fastapi/execution_api/:
   failed/skipped/removed with end_date; up_for_retry with end_date): 204; 404; 409 ``{"reason":
   "invalid_state", "message": "TI was not in the running state so it cannot be updated", ...}``;
 - ``PUT /execution/task-instances/{id}/heartbeat`` (hostname, pid): 204; 404; 409 ``running_elsewhere`` or
-  ``not_running``.
+  ``not_running``;
+- ``GET /execution/connections/{connection_id}`` (routes/connections.py, datamodels/connection.py
+  ``ConnectionResponse``: conn_id, conn_type, host, schema, login, password, port, extra): 200; 404
+  ``{"detail": {"reason": "not_found", "message": "Connection with ID {id} not found"}}``. The connection comes from
+  ``Connection.get_connection_from_secrets``: ``AIRFLOW_CONN_{ID}`` in the api-server's environment (a URI or JSON),
+  then the metadata DB;
+- ``GET /execution/variables/{variable_key}`` (routes/variables.py, ``VariableResponse``: key, value): 200; 404
+  ``{"detail": {"reason": "not_found", "message": "Variable with key '{key}' not found"}}``; ``AIRFLOW_VAR_{KEY}``,
+  then the DB. Both need a valid task token (any task instance's: the access checks are placeholders in 3.0.3).
 """
 
 from __future__ import annotations
@@ -198,7 +206,62 @@ def ti_heartbeat(request: Request) -> Response:
         con.close()
 
 
+def get_connection(request: Request) -> Response:
+    _authenticate(request, check_path_ti=False)
+    conn_id = request.path_params["connection_id"]
+    conn = lookup_connection(conn_id)
+    if conn is None:
+        raise HTTPException(404, {"reason": "not_found", "message": f"Connection with ID {conn_id} not found"})
+    return json_response({k: conn[k] for k in ("conn_id", "conn_type", "host", "schema", "login", "password", "port",
+                                                "extra")})
+
+
+def lookup_connection(conn_id: str) -> dict | None:
+    """secrets: EnvironmentVariablesBackend (AIRFLOW_CONN_*), then MetastoreBackend (models/connection.py
+    ``get_connection_from_secrets``)."""
+    import os
+
+    from airflow_standin.secrets_file import _create_connection
+
+    env = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+    if env:
+        value = json.loads(env) if env.lstrip().startswith("{") else env
+        return _create_connection(conn_id, value)
+    con = db.connect()
+    try:
+        row = con.execute("SELECT * FROM connection WHERE conn_id = ?", (conn_id,)).fetchone()
+    finally:
+        con.close()
+    return dict(row) if row is not None else None
+
+
+def lookup_variable(key: str) -> str | None:
+    """AIRFLOW_VAR_* (EnvironmentVariablesBackend), then the metastore (models/variable.py ``Variable.get``)."""
+    import os
+
+    env = os.environ.get(f"AIRFLOW_VAR_{key.upper()}")
+    if env is not None:
+        return env
+    con = db.connect()
+    try:
+        row = con.execute("SELECT val FROM variable WHERE key = ?", (key,)).fetchone()
+    finally:
+        con.close()
+    return row["val"] if row is not None else None
+
+
+def get_variable(request: Request) -> Response:
+    _authenticate(request, check_path_ti=False)
+    key = request.path_params["variable_key"]
+    value = lookup_variable(key)
+    if value is None:
+        raise HTTPException(404, {"reason": "not_found", "message": f"Variable with key '{key}' not found"})
+    return json_response({"key": key, "value": value})
+
+
 def register(router: Router) -> None:
+    router.add("GET", "/execution/connections/{connection_id}", get_connection)
+    router.add("GET", "/execution/variables/{variable_key}", get_variable)
     router.add("GET", "/execution/health", health)
     router.add("PATCH", "/execution/task-instances/{task_instance_id}/run", ti_run)
     router.add("PATCH", "/execution/task-instances/{task_instance_id}/state", ti_update_state)

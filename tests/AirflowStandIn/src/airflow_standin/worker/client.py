@@ -113,6 +113,9 @@ class Client:
         raise_on_4xx_5xx(response)
         return response
 
+    def get(self, path: str) -> Response:
+        return self.request("GET", path)
+
     def request(self, method: str, path: str, body: Any | None = None) -> Response:
         attempt = 1
         while True:

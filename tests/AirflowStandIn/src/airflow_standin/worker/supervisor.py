@@ -169,7 +169,10 @@ def supervise(*, ti: dict, dag_rel_path: str, bundle_info: dict, token: str, ser
         if log_file:
             log_file.close()
         raise
-    startup = {"ti": ti, "dag_rel_path": dag_rel_path, "bundle_info": bundle_info, "ti_context": ti_context}
+    startup = {"ti": ti, "dag_rel_path": dag_rel_path, "bundle_info": bundle_info, "ti_context": ti_context,
+               # The task process calls the Task Execution API itself for connections and variables (runtime.py),
+               # where Airflow's asks its supervisor over SUPERVISOR_COMMS; the token goes over the stdin pipe only.
+               "server": server, "token": client.token}
     proc.stdin.write(json.dumps(startup).encode())
     proc.stdin.close()
 

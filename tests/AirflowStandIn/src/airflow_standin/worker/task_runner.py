@@ -76,11 +76,26 @@ def main() -> int:
 
     dag_run = startup.get("ti_context", {}).get("dag_run", {})
     ti_obj = types.SimpleNamespace(**ti)
+    # task_runner.py RuntimeTaskInstance.get_template_context and definitions/param.py process_params: the DAG's
+    # params, then the task's, then the run's conf when [core] dag_run_conf_overrides_params (default True).
+    params = dict(dag.params)
+    params.update(getattr(task, "params", None) or {})
+    from airflow_standin.config import conf
+
+    if conf().getboolean("core", "dag_run_conf_overrides_params", fallback=True) and dag_run.get("conf"):
+        params.update(dag_run["conf"])
     context = {
         "dag": dag, "task": task, "ti": ti_obj, "task_instance": ti_obj, "run_id": ti["run_id"],
         "dag_run": types.SimpleNamespace(**dag_run), "logical_date": dag_run.get("logical_date"),
-        "params": dict(dag.params), "conf": None, "try_number": ti["try_number"], "map_index": ti["map_index"],
+        "params": params, "conf": None, "try_number": ti["try_number"], "map_index": ti["map_index"],
     }
+    # Connection.get, Variable.get and get_current_context() inside the task (runtime.py).
+    from airflow_standin import runtime
+    from airflow_standin.worker.client import Client
+
+    client = Client(startup["server"], startup["token"],
+                    log=lambda msg: slog(msg, level="warning", logger="airflow.sdk.api.client"))
+    runtime.set_task_runtime(client, slog, context)
     op_logger = f"airflow.task.operators.airflow.providers.standard.operators.python.{type(task).__name__}"
     try:
         result = task.execute(context)
