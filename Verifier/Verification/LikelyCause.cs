@@ -126,7 +126,7 @@ public sealed class LikelyCause(VerifierOptions options)
     {
         var best = candidates.Select(c => (Candidate: c, Distance: EditDistance(value.ToLowerInvariant(), c.ToLowerInvariant())))
             .OrderBy(c => c.Distance).FirstOrDefault();
-        return best.Candidate is not null && best.Distance <= Math.Max(1, value.Length / 4) && best.Distance < value.Length ? best.Candidate : null;
+        return best.Candidate is not null && best.Distance <= Math.Max(2, value.Length / 4) && best.Distance < value.Length ? best.Candidate : null;
     }
 
     private static int EditDistance(string a, string b)
