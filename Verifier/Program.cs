@@ -68,6 +68,21 @@ if (options.ExpectedBroker is not ("dragonfly" or "redis"))
     logger.LogError("Verifier:ExpectedBroker is '{Value}': expected dragonfly or redis (the AppHost sets it from Airflow:Broker).", options.ExpectedBroker);
     return await ExitAsync(2);
 }
+// The user's DAGs and their conf: a setting it cannot use stops it here, before anything runs.
+try
+{
+    var selection = DagSelection.From(options);
+    if (!selection.IsEmpty)
+    {
+        logger.LogInformation("Chosen DAGs besides {DagId}: {Dags}", options.DagId,
+            string.Join(", ", selection.DagIds.Concat(selection.Tags.Select(t => DagSelection.TagPrefix + t))));
+    }
+}
+catch (VerifierSettingException error)
+{
+    logger.LogError("{Error}", error.Message);
+    return await ExitAsync(2);
+}
 // The databases Airflow's Celery uses, from the URLs it was given; the server is the connection string's.
 CeleryRedisUrl brokerUrl, resultBackendUrl;
 var connectionString = builder.Configuration.GetConnectionString(brokerConnection)!;
@@ -157,8 +172,7 @@ void Log(VerificationReport report)
 {
     foreach (var line in report.Lines())
     {
-        logger.Log(line.StartsWith("FAIL", StringComparison.Ordinal) || line.StartsWith("NOT", StringComparison.Ordinal) || line.StartsWith("     ", StringComparison.Ordinal)
-            ? LogLevel.Error : LogLevel.Information, "{Line}", line);
+        logger.Log(VerificationReport.LevelOf(line), "{Line}", line);
     }
 }
 

@@ -73,6 +73,24 @@ public sealed class VerifierOptions
     /// <summary>Benchmark mode (<c>--concurrency M</c>): runs in flight at once.</summary>
     public int Concurrency { get; set; } = 1;
 
+    /// <summary>
+    /// The user's own DAGs to prove besides <see cref="DagId"/>, comma-separated: DAG ids and <c>tag:NAME</c> entries (a tag
+    /// selects every DAG that has it). Empty: only <see cref="DagId"/> runs. Read by <see cref="Verification.DagSelection"/>.
+    /// </summary>
+    public string Dags { get; set; } = "";
+
+    /// <summary>
+    /// The <c>conf</c> of each chosen DAG's run, by DAG id (<c>Verifier:Conf:{dag_id}</c> = a JSON object, e.g.
+    /// <c>Verifier__Conf__inventory_sync={"items": 5}</c>); a DAG without one is triggered with <c>{}</c>.
+    /// </summary>
+    public Dictionary<string, string> Conf { get; set; } = [];
+
+    /// <summary>
+    /// Whether each file Airflow could not import fails the verdict (a check <c>import-error:{filename}</c>). False: import
+    /// errors are reported (the report's <c>parse</c>) and do not fail it.
+    /// </summary>
+    public bool FailOnImportErrors { get; set; }
+
     /// <summary>The queues as a list.</summary>
     public IReadOnlyList<string> QueueList => CeleryQueues.Parse(Queues);
 }

@@ -45,11 +45,22 @@ public sealed class AirflowClient(HttpClient http)
     public Task<Dag?> GetDagAsync(string dagId, CancellationToken ct)
         => SendAsync<Dag>(HttpMethod.Get, $"/api/v2/dags/{Segment(dagId)}", null, ct, notFoundIsNull: true);
 
-    /// <summary><c>GET /api/v2/importErrors</c>: the DAG files that failed to import.</summary>
-    public async Task<IReadOnlyList<ImportError>> GetImportErrorsAsync(CancellationToken ct)
+    /// <summary><c>GET /api/v2/importErrors</c>, every page: the DAG files that failed to import.</summary>
+    public Task<IReadOnlyList<ImportError>> GetImportErrorsAsync(CancellationToken ct)
+        => GetAllPagesAsync<ImportError>("/api/v2/importErrors", "", "import_errors", ct);
+
+    /// <summary>
+    /// <c>GET /api/v2/dags</c>, every page: the active DAGs (<c>exclude_stale</c> defaults to true), or those with the tag
+    /// <paramref name="tag"/> (<c>tags=NAME</c>).
+    /// </summary>
+    public Task<IReadOnlyList<Dag>> GetDagsAsync(string? tag, CancellationToken ct)
+        => GetAllPagesAsync<Dag>("/api/v2/dags", tag is null ? "" : $"tags={Uri.EscapeDataString(tag)}&", "dags", ct);
+
+    /// <summary><c>GET /api/v2/dags?limit=1</c>: how many active DAGs Airflow has parsed (its <c>total_entries</c>).</summary>
+    public async Task<int> CountDagsAsync(CancellationToken ct)
     {
-        var body = await SendAsync<JsonElement>(HttpMethod.Get, "/api/v2/importErrors?limit=100", null, ct).ConfigureAwait(false);
-        return body.GetProperty("import_errors").Deserialize<List<ImportError>>(AirflowJson.Options) ?? [];
+        var body = await SendAsync<JsonElement>(HttpMethod.Get, "/api/v2/dags?limit=1", null, ct).ConfigureAwait(false);
+        return body.GetProperty("total_entries").GetInt32();
     }
 
     /// <summary><c>PATCH /api/v2/dags/{dag_id}</c> with <c>{"is_paused": …}</c> (the only field the body may have).</summary>
@@ -60,9 +71,17 @@ public sealed class AirflowClient(HttpClient http)
     /// <c>POST /api/v2/dags/{dag_id}/dagRuns</c> with our own run id. <c>logical_date</c> is a required key that
     /// may be null (an empty body is 422); a retried POST that finds its run already created gets that run.
     /// </summary>
-    public async Task<DagRun> TriggerAsync(string dagId, string runId, CancellationToken ct)
+    /// <param name="dagId">The DAG.</param>
+    /// <param name="runId">The run id the Verifier chose.</param>
+    /// <param name="conf">The run's <c>conf</c> (a JSON object, TriggerDAGRunPostBody's <c>conf</c>); none sends no <c>conf</c>, which Airflow takes as <c>{}</c>.</param>
+    /// <param name="ct">Cancels the call.</param>
+    public async Task<DagRun> TriggerAsync(string dagId, string runId, JsonObject? conf, CancellationToken ct)
     {
         var body = new JsonObject { ["dag_run_id"] = runId, ["logical_date"] = null };
+        if (conf is not null)
+        {
+            body["conf"] = conf.DeepClone();
+        }
         try
         {
             return (await SendAsync<DagRun>(HttpMethod.Post, $"/api/v2/dags/{Segment(dagId)}/dagRuns", body, ct).ConfigureAwait(false))!;
@@ -77,29 +96,49 @@ public sealed class AirflowClient(HttpClient http)
     public Task<DagRun> GetRunAsync(string dagId, string runId, CancellationToken ct)
         => SendAsync<DagRun>(HttpMethod.Get, $"/api/v2/dags/{Segment(dagId)}/dagRuns/{Segment(runId)}", null, ct)!;
 
-    /// <summary><c>GET …/dagRuns/{dag_run_id}/taskInstances</c>.</summary>
-    public async Task<IReadOnlyList<TaskInstance>> GetTaskInstancesAsync(string dagId, string runId, CancellationToken ct)
-    {
-        var body = await SendAsync<JsonElement>(HttpMethod.Get,
-            $"/api/v2/dags/{Segment(dagId)}/dagRuns/{Segment(runId)}/taskInstances", null, ct).ConfigureAwait(false);
-        return body.GetProperty("task_instances").Deserialize<List<TaskInstance>>(AirflowJson.Options) ?? [];
-    }
+    /// <summary><c>GET …/dagRuns/{dag_run_id}/taskInstances</c>, every page (Airflow answers 50 by default, 100 at most).</summary>
+    public Task<IReadOnlyList<TaskInstance>> GetTaskInstancesAsync(string dagId, string runId, CancellationToken ct)
+        => GetAllPagesAsync<TaskInstance>($"/api/v2/dags/{Segment(dagId)}/dagRuns/{Segment(runId)}/taskInstances", "", "task_instances", ct);
 
     /// <summary>
     /// <c>GET …/taskInstances/{task_id}/logs/{try_number}?full_content=true</c> as JSON: the log's lines, each the
     /// <c>event</c> of a structured message (or the plain string Airflow may send instead).
     /// </summary>
     public async Task<IReadOnlyList<string>> GetTaskLogAsync(string dagId, string runId, string taskId, int tryNumber, CancellationToken ct)
+        => (await GetTaskLogRecordsAsync(dagId, runId, taskId, tryNumber, ct).ConfigureAwait(false)).Select(r => r.Event).ToList();
+
+    /// <summary>
+    /// <c>GET …/taskInstances/{task_id}/logs/{try_number}?full_content=true</c> as JSON, each message with its level and
+    /// its <c>error_detail</c> (the structured traceback the task's supervisor puts on an exception's record).
+    /// </summary>
+    /// <remarks>A mapped task's instance is named by its <paramref name="mapIndex"/>; -1 (Airflow's default) for one that is not mapped.</remarks>
+    public async Task<IReadOnlyList<TaskLogRecord>> GetTaskLogRecordsAsync(string dagId, string runId, string taskId, int tryNumber, CancellationToken ct, int mapIndex = -1)
     {
         var body = await SendAsync<JsonElement>(HttpMethod.Get,
-            $"/api/v2/dags/{Segment(dagId)}/dagRuns/{Segment(runId)}/taskInstances/{Segment(taskId)}/logs/{tryNumber}?full_content=true",
+            $"/api/v2/dags/{Segment(dagId)}/dagRuns/{Segment(runId)}/taskInstances/{Segment(taskId)}/logs/{tryNumber}?full_content=true"
+            + (mapIndex >= 0 ? $"&map_index={mapIndex}" : ""),
             null, ct).ConfigureAwait(false);
-        return body.GetProperty("content").EnumerateArray().Select(line => line.ValueKind switch
+        return body.GetProperty("content").EnumerateArray().Select(TaskLogRecord.From).ToList();
+    }
+
+    /// <summary>
+    /// Every page of a collection: Airflow's list operations answer <c>limit</c> items from <c>offset</c> (at most
+    /// <c>[api] maximum_page_limit</c>, 100 by default) and the <c>total_entries</c> there are.
+    /// </summary>
+    private async Task<IReadOnlyList<T>> GetAllPagesAsync<T>(string path, string query, string property, CancellationToken ct)
+    {
+        const int PageSize = 100;
+        var all = new List<T>();
+        while (true)
         {
-            JsonValueKind.String => line.GetString() ?? "",
-            JsonValueKind.Object when line.TryGetProperty("event", out var e) => e.ValueKind == JsonValueKind.String ? e.GetString() ?? "" : e.ToString(),
-            _ => line.ToString(),
-        }).ToList();
+            var body = await SendAsync<JsonElement>(HttpMethod.Get, $"{path}?{query}limit={PageSize}&offset={all.Count}", null, ct).ConfigureAwait(false);
+            var page = body.GetProperty(property).Deserialize<List<T>>(AirflowJson.Options) ?? [];
+            all.AddRange(page);
+            if (page.Count == 0 || all.Count >= body.GetProperty("total_entries").GetInt32())
+            {
+                return all;
+            }
+        }
     }
 
     private static string Segment(string value) => Uri.EscapeDataString(value);

@@ -24,20 +24,36 @@ public sealed class AirflowVerification
         _options = options;
         _pipeline = new VerificationPipeline(causes, logger);
         _trigger = new RunTrigger(airflow, options);
-        Preparation =
+        _selection = DagSelection.From(options);
+        Access =
         [
             new ApiReachableStep(airflow, options, causes),
             new ComponentsHealthyStep(airflow, options, causes),
             new LogInStep(airflow, options, causes),
-            new DagParsedStep(airflow, options, causes),
-            new DagUnpausedStep(airflow, options, causes),
         ];
+        Preparation = [.. Access, new DagParsedStep(airflow, options, causes), new DagUnpausedStep(airflow, options, causes)];
         Verification = [new RunStep(_trigger, causes), new OutcomeStep(airflow, broker, options, causes)];
+        ChosenDags = new ChosenDagsStep(airflow, options, _selection, _trigger, causes);
+        ParseReport = new ParseReportStep(airflow, options, causes);
         BrokerIdentity = new BrokerIdentityStep(broker, causes, options.ExpectedBroker);
     }
 
+    private readonly DagSelection _selection;
+
+    /// <summary>The steps that reach Airflow and log in (api, health, login): every later step needs them.</summary>
+    public IReadOnlyList<IVerificationStep> Access { get; }
+
     /// <summary>The steps before a run (api, health, login, dag, unpause); the benchmark runs them once.</summary>
     public IReadOnlyList<IVerificationStep> Preparation { get; }
+
+    /// <summary>The user's own DAGs (<see cref="VerifierOptions.Dags"/>), after the stack's own proof; run only when some are chosen.</summary>
+    public IVerificationStep ChosenDags { get; }
+
+    /// <summary>
+    /// What the dag-processor made of the DAGs folder (the report's <c>parse</c>), after the runs; read when DAGs are chosen or
+    /// <see cref="VerifierOptions.FailOnImportErrors"/> is set.
+    /// </summary>
+    public IVerificationStep ParseReport { get; }
 
     /// <summary>The steps of the run itself (run, outcome).</summary>
     public IReadOnlyList<IVerificationStep> Verification { get; }
@@ -51,7 +67,21 @@ public sealed class AirflowVerification
         var run = new VerificationRun(new VerificationReport { DagId = _options.DagId });
         try
         {
-            await _pipeline.RunAsync([.. Preparation, .. Verification], run, ct).ConfigureAwait(false);
+            // The stack's own DAG as before; the user's DAGs after it, whatever it came to, once Airflow is reached and the
+            // Verifier logged in: a DAG of theirs may pass where the stack's own DAG failed, and the report says both.
+            // After it, not beside it: its broker checks (queues drained, a Celery result per task) count this run's traces only.
+            if (await _pipeline.RunAsync(Access, run, ct).ConfigureAwait(false))
+            {
+                await _pipeline.RunAsync([.. Preparation.Skip(Access.Count), .. Verification], run, ct).ConfigureAwait(false);
+                if (!_selection.IsEmpty)
+                {
+                    await _pipeline.RunStepAsync(ChosenDags, run, ct).ConfigureAwait(false);
+                }
+                if (!_selection.IsEmpty || _options.FailOnImportErrors)
+                {
+                    await _pipeline.RunStepAsync(ParseReport, run, ct).ConfigureAwait(false);
+                }
+            }
         }
         finally
         {

@@ -61,6 +61,90 @@ public sealed class LikelyCause(VerifierOptions options)
                     + "on other queues, or on another broker)"
                 : $"the run did not finish in time: see the task log and the logs of {Workers}";
 
+    /// <summary>
+    /// <c>dag-parsed:{dag_id}</c>: a DAG named in <c>Verifier:Dags</c> that Airflow does not know: the fix, the DAG ids it
+    /// knows, the one nearest to it, and the files that did not import (the DAG may be in one of them).
+    /// </summary>
+    public string ChosenDagUnknown(string dagId, IReadOnlyList<string> knownDagIds, IReadOnlyList<ImportError> importErrors)
+    {
+        var near = ClosestMatch(dagId, knownDagIds);
+        var known = knownDagIds.Count == 0 ? "Airflow knows no DAG yet"
+            : $"Airflow knows {knownDagIds.Count} DAG(s): {string.Join(", ", knownDagIds.Take(30))}{(knownDagIds.Count > 30 ? ", ..." : "")}";
+        var broken = importErrors.Count == 0 ? "" : $". Files that did not import (the DAG may be in one): {string.Join("; ", importErrors.Select(e => $"{e.Filename}: {LastLine(e.StackTrace)}"))}";
+        return (near is null ? "" : $"did you mean '{near}'? ")
+            + $"fix the DAG id in Verifier:Dags, or put the file that defines it in the DAGs folder ([core] dags_folder). {known}{broken}";
+    }
+
+    /// <summary><c>dag-tag:{name}</c>: a <c>tag:NAME</c> of <c>Verifier:Dags</c> that selects no DAG: the fix, and the tags the DAGs have.</summary>
+    public string TagSelectsNoDag(string tag, IReadOnlyList<string> knownTags)
+    {
+        var near = ClosestMatch(tag, knownTags);
+        return (near is null ? "" : $"did you mean tag:{near}? ")
+            + $"fix the tag in Verifier:Dags, or give the DAGs it should select tags=[\"{tag}\"]. "
+            + (knownTags.Count == 0 ? "No DAG Airflow knows has a tag." : $"The DAGs' tags: {string.Join(", ", knownTags)}.");
+    }
+
+    /// <summary><c>dag-conf:{dag_id}</c>: a <c>Verifier:Conf:{dag_id}</c> for a DAG that is not among the chosen ones.</summary>
+    public static string ConfForUnchosenDag(string dagId)
+        => $"Verifier:Conf:{dagId} is set but {dagId} is not among the DAGs Verifier:Dags chooses: add {dagId} to Verifier:Dags, "
+            + "or fix the DAG id in the setting's name";
+
+    /// <summary><c>dag-triggered:{dag_id}</c>: Airflow refused the trigger (a conf its params reject answers 400).</summary>
+    public string TriggerRefused(AirflowApiException error, string dagId, bool hasConf)
+        => ForApiError(error) + (hasConf && (int)error.Status is 400 or 422 ? $"; check Verifier:Conf:{dagId} against the DAG's params" : "");
+
+    /// <summary>
+    /// <c>dag-run-finished:{dag_id}</c>: what a chosen DAG's run that did not end within <see cref="VerifierOptions.RunTimeout"/>
+    /// was stuck on, task by task, and the setting to raise when the DAG is slow by design.
+    /// </summary>
+    public string ChosenRunNotFinished(DagRun run, IReadOnlyList<TaskInstance> tasks)
+    {
+        var scheduled = tasks.Where(t => t.State == "scheduled").ToList();
+        var deferred = tasks.Where(t => t.State == "deferred").ToList();
+        var why = run.State == "queued" || tasks.Any(t => t.State == "queued") ? RunNotFinished(run, tasks)
+            // A task whose pool is full or missing stays scheduled: the scheduler logs "Tasks using non-existent pool '%s'
+            // will not be scheduled" (airflow-core/src/airflow/jobs/scheduler_job_runner.py, _executable_task_instances_to_queued).
+            : scheduled.Count > 0 ? $"{string.Join(", ", scheduled.Select(t => t.TaskId))} stayed scheduled: the scheduler did not queue them, as when their pool "
+                + $"({string.Join(", ", scheduled.Select(t => t.Pool ?? "default_pool").Distinct())}) has no free slot or does not exist (the project's pools.json), "
+                + "or the DAG's max_active_tasks is reached; see " + ResourceOf(AirflowHealth.Scheduler) + "'s log"
+            : deferred.Count > 0 ? $"{string.Join(", ", deferred.Select(t => t.TaskId))} stayed deferred: no triggerer resumed them (see {ResourceOf(AirflowHealth.Triggerer)}'s log)"
+            : tasks.Any(t => t.State is "running" or "up_for_retry" or "up_for_reschedule")
+                ? $"tasks still running or retrying at the bound: see their logs and the logs of {Workers}"
+                : $"the run did not finish in time: see {ResourceOf(AirflowHealth.Scheduler)}'s log";
+        return $"{why}. If the DAG is slow by design, raise Verifier:RunTimeout (now {options.RunTimeout.TotalSeconds:0} s)";
+    }
+
+    /// <summary>
+    /// <c>import-error:{filename}</c>: a file that did not import, with <see cref="VerifierOptions.FailOnImportErrors"/> set.
+    /// </summary>
+    public static string ImportErrorFails(ImportErrorReport error)
+        => $"the dag-processor could not import {error.Filename}{(error.Line is { } line ? $" (line {line})" : "")}: {error.Error}. Fix the file, "
+            + "or set Verifier:FailOnImportErrors=false to report import errors without failing the verdict";
+
+    /// <summary>The candidate nearest to <paramref name="value"/> (same letters but case, or a few edits away); null when none is near.</summary>
+    public static string? ClosestMatch(string value, IEnumerable<string> candidates)
+    {
+        var best = candidates.Select(c => (Candidate: c, Distance: EditDistance(value.ToLowerInvariant(), c.ToLowerInvariant())))
+            .OrderBy(c => c.Distance).FirstOrDefault();
+        return best.Candidate is not null && best.Distance <= Math.Max(2, value.Length / 4) && best.Distance < value.Length ? best.Candidate : null;
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+            previous = current;
+        }
+        return previous[b.Length];
+    }
+
     /// <summary><c>run-succeeded</c>: the cause of a failed run, from Celery's error and the task log; null when the evidence names none.</summary>
     public string? ForFailedRun(IEnumerable<CeleryResult> celeryFailures, IReadOnlyList<string> taskLog)
     {

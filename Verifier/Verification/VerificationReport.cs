@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
 
 namespace AirflowAspire.Verifier.Verification;
 
@@ -40,6 +41,12 @@ public sealed class VerificationReport
     /// <summary>Seconds each step took.</summary>
     public Dictionary<string, double> StepSeconds { get; } = [];
 
+    /// <summary>The user's chosen DAGs (<see cref="VerifierOptions.Dags"/>), a section each; empty when none were chosen.</summary>
+    public List<DagReport> Dags { get; } = [];
+
+    /// <summary>What the dag-processor made of the DAGs folder, read after the runs; null when it was not read.</summary>
+    public ParseReport? Parse { get; set; }
+
     /// <summary>True when every check passed (and there was at least one).</summary>
     public bool Passed => Checks.Count > 0 && Checks.All(c => c.Passed);
 
@@ -61,10 +68,50 @@ public sealed class VerificationReport
                 yield return $"     likely cause: {check.Cause}";
             }
         }
+        foreach (var dag in Dags)
+        {
+            var run = dag.RunId is null ? "not run" : $"run {dag.RunId} {dag.State ?? "in no state"}"
+                + (dag.TriggerToTerminalSeconds is { } seconds ? $" in {seconds:0.00} s" : "");
+            var tasks = dag.Tasks.Count == 0 ? "" : $"; tasks: {string.Join(", ", dag.Tasks.Select(t => $"{t.TaskId} {t.State ?? "no state"}"))}";
+            yield return $"{(dag.Passed ? "PASSED" : "FAILED")} DAG {dag.DagId} ({dag.ChosenBy}): {run}{tasks}";
+            foreach (var failed in dag.FailedTasks)
+            {
+                yield return $"     task {failed.TaskId}{(failed.MapIndex >= 0 ? $"[{failed.MapIndex}]" : "")} {failed.State}: {failed.Cause}";
+                foreach (var line in failed.LogTail)
+                {
+                    yield return $"       | {line}";
+                }
+            }
+        }
+        if (Parse is { } parse)
+        {
+            yield return $"PARSED {parse.DagCount} DAG(s), {parse.ImportErrors.Count} import error(s)";
+            foreach (var error in parse.ImportErrors)
+            {
+                yield return $"{ImportErrorPrefix} {error.Filename}{(error.Line is { } line ? $":{line}" : "")}: {error.Error}";
+            }
+        }
+        var failedDags = Dags.Where(d => !d.Passed).Select(d => d.DagId).ToList();
+        var dags = Dags.Count == 0 ? "" : failedDags.Count == 0
+            ? $" Chosen DAGs: {Dags.Count} passed ({string.Join(", ", Dags.Select(d => d.DagId))})."
+            : $" Chosen DAGs failed: {string.Join(", ", failedDags)} ({Dags.Count - failedDags.Count} of {Dags.Count} passed).";
+        var parsed = Parse is null ? "" : $" {Parse.DagCount} DAG(s) parsed, {Parse.ImportErrors.Count} import error(s)"
+            + (Parse.ImportErrors.Count == 0 ? "." : $" ({string.Join(", ", Parse.ImportErrors.Select(e => e.Filename))}).");
         yield return Passed
-            ? $"VERIFIED: {DagId} run {RunId} succeeded on a Celery worker through {Broker} ({TriggerToTerminalSeconds:0.00} s from trigger to success)."
-            : $"NOT VERIFIED: {Checks.Count(c => !c.Passed)} check(s) failed.";
+            ? $"VERIFIED: {DagId} run {RunId} succeeded on a Celery worker through {Broker} ({TriggerToTerminalSeconds:0.00} s from trigger to success).{dags}{parsed}"
+            : $"NOT VERIFIED: {Checks.Count(c => !c.Passed)} check(s) failed.{dags}{parsed}";
     }
+
+    private const string ImportErrorPrefix = "IMPORT ERROR";
+
+    /// <summary>
+    /// The level a line of <see cref="Lines"/> is logged at: a failure, its cause and a failed DAG's lines are errors; an
+    /// import error that does not fail the verdict is a warning; the rest is information.
+    /// </summary>
+    public static LogLevel LevelOf(string line)
+        => line.StartsWith("FAIL", StringComparison.Ordinal) || line.StartsWith("NOT", StringComparison.Ordinal) || line.StartsWith("     ", StringComparison.Ordinal)
+            ? LogLevel.Error
+            : line.StartsWith(ImportErrorPrefix, StringComparison.Ordinal) ? LogLevel.Warning : LogLevel.Information;
 
     /// <summary>The report as JSON.</summary>
     public string ToJson() => JsonSerializer.Serialize(new
@@ -78,5 +125,7 @@ public sealed class VerificationReport
         RunDurationSeconds,
         StepSeconds,
         Checks,
+        Dags,
+        Parse,
     }, Json);
 }

@@ -75,6 +75,15 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
     /// </summary>
     public TimeSpan CeleryResultLag { get; init; } = TimeSpan.Zero;
 
+    /// <summary>The user's own DAGs the fake knows besides hello_dragonfly (<c>GET /api/v2/dags</c>, tags, runs, logs).</summary>
+    public List<FakeUserDag> UserDags { get; init; } = [];
+
+    /// <summary>Files other than hello_dragonfly's that failed to import: (filename relative to the DAGs folder, Airflow's stack trace).</summary>
+    public List<(string Filename, string StackTrace)> OtherImportErrors { get; init; } = [];
+
+    /// <summary>The bodies of <c>POST …/dagRuns</c>, by DAG id, as received.</summary>
+    public List<(string DagId, JsonNode Body)> TriggerBodies { get; } = [];
+
     /// <summary>The task prints this line (Airflow's task log).</summary>
     public string TaskOutput { get; init; } = "Hello from a Celery worker via Dragonfly!";
 
@@ -172,12 +181,21 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
         var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
         return (method, segments) switch
         {
-            ("GET", ["api", "v2", "importErrors"]) => (HttpStatusCode.OK, ImportErrors()),
+            ("GET", ["api", "v2", "importErrors"]) => (HttpStatusCode.OK, ImportErrors(Query(request))),
+            ("GET", ["api", "v2", "dags"]) => (HttpStatusCode.OK, Dags(Query(request))),
+            ("GET", ["api", "v2", "dags", var dagId]) when User(dagId) is { } user => (HttpStatusCode.OK, UserDagBody(user)),
             ("GET", ["api", "v2", "dags", var dagId]) => Dag(dagId),
+            ("PATCH", ["api", "v2", "dags", var dagId]) when User(dagId) is { } user => UnpauseUser(user, body!),
             ("PATCH", ["api", "v2", "dags", var dagId]) => Unpause(dagId, body!),
+            ("POST", ["api", "v2", "dags", var dagId, "dagRuns"]) when User(dagId) is { } user => TriggerUser(user, body!),
             ("POST", ["api", "v2", "dags", _, "dagRuns"]) => Trigger(body!),
+            ("GET", ["api", "v2", "dags", var dagId, "dagRuns", var runId]) when User(dagId) is { } user => (HttpStatusCode.OK, UserRun(user, runId)),
             ("GET", ["api", "v2", "dags", _, "dagRuns", var runId]) => (HttpStatusCode.OK, await RunAsync(runId)),
+            ("GET", ["api", "v2", "dags", var dagId, "dagRuns", var runId, "taskInstances"]) when User(dagId) is { } user
+                => (HttpStatusCode.OK, Page(UserTaskInstances(user, runId), "task_instances", Query(request))),
             ("GET", ["api", "v2", "dags", _, "dagRuns", var runId, "taskInstances"]) => (HttpStatusCode.OK, TaskInstances(runId)),
+            ("GET", ["api", "v2", "dags", var dagId, "dagRuns", var runId, "taskInstances", var taskId, "logs", _]) when User(dagId) is { } user
+                => (HttpStatusCode.OK, UserLog(user, runId, taskId)),
             ("GET", ["api", "v2", "dags", _, "dagRuns", var runId, "taskInstances", _, "logs", _]) => (HttpStatusCode.OK, Log(runId)),
             _ => (HttpStatusCode.NotFound, Detail("Not Found")),
         };
@@ -195,14 +213,15 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
         };
     }
 
-    private JsonObject ImportErrors()
+    private JsonObject ImportErrors(ILookup<string, string> query)
     {
-        var errors = ImportError is null ? new JsonArray() : new JsonArray(new JsonObject
+        var files = (ImportError is null ? [] : new[] { (Filename: RelativeDagFile, StackTrace: ImportError) }).Concat(OtherImportErrors);
+        var errors = files.Select((e, i) => (JsonNode)new JsonObject
         {
-            ["import_error_id"] = 1, ["timestamp"] = "2026-11-25T10:00:00Z", ["filename"] = RelativeDagFile,
-            ["bundle_name"] = "dags-folder", ["stack_trace"] = ImportError,
-        });
-        return new JsonObject { ["import_errors"] = errors, ["total_entries"] = errors.Count };
+            ["import_error_id"] = i + 1, ["timestamp"] = "2026-11-25T10:00:00Z", ["filename"] = e.Filename,
+            ["bundle_name"] = "dags-folder", ["stack_trace"] = e.StackTrace,
+        }).ToList();
+        return Page(errors, "import_errors", query);
     }
 
     private (HttpStatusCode, JsonNode?) Dag(string dagId)
@@ -350,4 +369,145 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
     };
 
     private static JsonObject Detail(string detail) => new() { ["detail"] = detail };
+
+    // --- The user's own DAGs: listed, tagged, triggered with a conf, run to their outcome, their logs. ---
+
+    private readonly Dictionary<string, bool> _userPaused = [];
+    private readonly Dictionary<string, (string DagId, JsonObject Conf)> _userRuns = [];
+
+    private FakeUserDag? User(string dagId) => UserDags.FirstOrDefault(d => d.DagId == dagId);
+
+    private static ILookup<string, string> Query(HttpRequestMessage request)
+        => request.RequestUri!.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => pair.Split('=', 2)).ToLookup(p => Uri.UnescapeDataString(p[0]), p => p.Length > 1 ? Uri.UnescapeDataString(p[1]) : "");
+
+    /// <summary>A collection's page as Airflow answers it: <c>limit</c> (default 50, at most <c>[api] maximum_page_limit</c> 100) from <c>offset</c>, and the total.</summary>
+    private static JsonObject Page(IReadOnlyList<JsonNode> items, string property, ILookup<string, string> query)
+    {
+        var limit = Math.Min(query["limit"].Select(int.Parse).DefaultIfEmpty(50).First(), 100);
+        var offset = query["offset"].Select(int.Parse).DefaultIfEmpty(0).First();
+        return new JsonObject { [property] = new JsonArray(items.Skip(offset).Take(limit).Select(i => i.DeepClone()).ToArray()), ["total_entries"] = items.Count };
+    }
+
+    /// <summary><c>GET /api/v2/dags</c>: hello_dragonfly once its file imports, and the user's DAGs; <c>tags</c> keeps those with any of the tags (tags_match_mode any).</summary>
+    private JsonObject Dags(ILookup<string, string> query)
+    {
+        var tags = query["tags"].ToList();
+        var dags = new List<JsonNode>();
+        if (ImportError is null && tags.Count == 0)
+        {
+            dags.Add(DagBody());
+        }
+        dags.AddRange(UserDags.Where(d => tags.Count == 0 || d.Tags.Any(tags.Contains)).Select(UserDagBody));
+        return Page(dags, "dags", query);
+    }
+
+    private JsonObject UserDagBody(FakeUserDag dag)
+    {
+        var body = DagBody();
+        body["dag_id"] = dag.DagId;
+        body["dag_display_name"] = dag.DagId;
+        body["is_paused"] = _userPaused.GetValueOrDefault(dag.DagId, true);
+        body["has_import_errors"] = false;
+        body["relative_fileloc"] = $"{dag.DagId}.py";
+        body["fileloc"] = $"/opt/airflow/dags/{dag.DagId}.py";
+        body["tags"] = new JsonArray(dag.Tags.Select(t => (JsonNode)new JsonObject { ["name"] = t, ["dag_id"] = dag.DagId }).ToArray());
+        return body;
+    }
+
+    private (HttpStatusCode, JsonNode?) UnpauseUser(FakeUserDag dag, string body)
+    {
+        _userPaused[dag.DagId] = JsonNode.Parse(body)!["is_paused"]!.GetValue<bool>();
+        return (HttpStatusCode.OK, UserDagBody(dag));
+    }
+
+    private (HttpStatusCode, JsonNode?) TriggerUser(FakeUserDag dag, string body)
+    {
+        var request = JsonNode.Parse(body)!;
+        TriggerBodies.Add((dag.DagId, request));
+        var runId = request["dag_run_id"]?.GetValue<string>() ?? $"manual__{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ss.ffffff}+00:00";
+        if (!_runs.TryAdd(runId, DateTimeOffset.UtcNow))
+        {
+            return (HttpStatusCode.Conflict, Detail($"DAG Run with run_id: `{runId}` already exists"));
+        }
+        _runPolls[runId] = 0;
+        _userRuns[runId] = (dag.DagId, request["conf"] as JsonObject ?? []);
+        return (HttpStatusCode.OK, UserRunBody(dag, runId, "queued"));
+    }
+
+    /// <summary>queued, then running, then success when every task succeeds, else failed; a stuck DAG stays running.</summary>
+    private JsonObject UserRun(FakeUserDag dag, string runId)
+    {
+        var polls = ++_runPolls[runId];
+        var state = polls < 2 ? "queued" : polls < 3 || dag.StuckIn is not null ? "running"
+            : dag.Tasks.All(t => t.Outcome == "success") ? "success" : "failed";
+        return UserRunBody(dag, runId, state);
+    }
+
+    private JsonObject UserRunBody(FakeUserDag dag, string runId, string state)
+    {
+        var body = RunBody(runId, state);
+        body["dag_id"] = dag.DagId;
+        body["dag_display_name"] = dag.DagId;
+        body["conf"] = _userRuns[runId].Conf.DeepClone();
+        return body;
+    }
+
+    private List<JsonNode> UserTaskInstances(FakeUserDag dag, string runId)
+    {
+        var ended = _runPolls.GetValueOrDefault(runId) >= 3;
+        return dag.Tasks.Select((task, i) =>
+        {
+            // A stuck DAG's first task stays in StuckIn; the others wait with no state.
+            var state = dag.StuckIn is { } stuck ? (i == 0 ? stuck : null) : ended ? task.Outcome : "queued";
+            var ran = state is "success" or "failed";
+            var instance = (JsonObject)((JsonArray)TaskInstances(runId)["task_instances"]!)[0]!.DeepClone();
+            instance["task_id"] = task.TaskId;
+            instance["task_display_name"] = task.TaskId;
+            instance["dag_id"] = dag.DagId;
+            instance["dag_display_name"] = dag.DagId;
+            instance["id"] = $"0199b6a2-5c1e-7d3f-9a8b-1c2d3e4f5a{i:x2}";
+            instance["state"] = state;
+            instance["try_number"] = ran || state == "running" ? 1 : 0;
+            instance["hostname"] = ran || state == "running" ? "worker-host" : null;
+            instance["pool"] = task.Pool;
+            if (!ran)
+            {
+                instance["start_date"] = null;
+                instance["end_date"] = null;
+                instance["duration"] = null;
+                instance["pid"] = null;
+            }
+            instance["dag_version"]!["dag_id"] = dag.DagId;
+            instance["dag_version"]!["dag_display_name"] = dag.DagId;
+            return (JsonNode)instance;
+        }).ToList();
+    }
+
+    private JsonObject UserLog(FakeUserDag dag, string runId, string taskId)
+    {
+        var task = dag.Tasks.Single(t => t.TaskId == taskId);
+        var lines = new JsonArray(
+            new JsonObject { ["event"] = "::group::Log message source details", ["sources"] = new JsonArray($"/opt/airflow/logs/dag_id={dag.DagId}/attempt=1.log") },
+            new JsonObject { ["event"] = "::endgroup::" });
+        foreach (var line in task.Log ?? [])
+        {
+            lines.Add(line.DeepClone());
+        }
+        return new JsonObject { ["content"] = lines, ["continuation_token"] = null };
+    }
 }
+
+/// <summary>A DAG of the user's project, as the fake Airflow knows it.</summary>
+/// <param name="DagId">Its id.</param>
+/// <param name="Tags">Its tags.</param>
+/// <param name="Tasks">Its tasks, in order, each with the state its run ends in.</param>
+/// <param name="StuckIn">Not null: the run never ends, its first task staying in this state (<c>queued</c>, <c>scheduled</c>, <c>running</c>).</param>
+public sealed record FakeUserDag(string DagId, string[] Tags, FakeUserTask[] Tasks, string? StuckIn = null);
+
+/// <summary>A task of a user's DAG.</summary>
+/// <param name="TaskId">Its id.</param>
+/// <param name="Outcome">The state its run leaves it in: <c>success</c>, <c>failed</c>, <c>upstream_failed</c>.</param>
+/// <param name="Log">The structured messages of its log (StructuredLogMessage), after Airflow's source group.</param>
+/// <param name="Pool">Its pool.</param>
+public sealed record FakeUserTask(string TaskId, string Outcome = "success", JsonNode[]? Log = null, string Pool = "default_pool");

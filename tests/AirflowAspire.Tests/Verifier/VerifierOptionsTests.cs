@@ -1,5 +1,6 @@
 using AirflowAspire.Verifier;
 using AirflowAspire.Verifier.Broker;
+using AirflowAspire.Verifier.Verification;
 using Microsoft.Extensions.Configuration;
 
 namespace AirflowAspire.Tests.Verifier;
@@ -74,5 +75,65 @@ public sealed class VerifierOptionsTests
         var error = Assert.Throws<FormatException>(() => BrokerConnection.Url(configured, connectionString, 0));
 
         Assert.DoesNotContain("s3cret", error.Message);
+    }
+
+    [Fact]
+    public void The_chosen_DAGs_their_conf_and_FailOnImportErrors_bind_from_the_settings_the_AppHost_passes()
+    {
+        var options = Configuration(
+                ("Verifier:Dags", " sales_report, tag:sample ,nightly_cleanup,sales_report,"), ("Verifier:Conf:inventory_sync", """{"items": 5}"""),
+                ("Verifier:FailOnImportErrors", "true"))
+            .GetSection(VerifierOptions.SectionName).Get<VerifierOptions>()!;
+
+        var selection = DagSelection.From(options);
+
+        Assert.Equal(["sales_report", "nightly_cleanup"], selection.DagIds);
+        Assert.Equal(["sample"], selection.Tags);
+        Assert.Equal(5, selection.ConfFor("inventory_sync")["items"]!.GetValue<int>());
+        Assert.Equal("{}", selection.ConfFor("sales_report").ToJsonString());
+        Assert.True(options.FailOnImportErrors);
+        Assert.True(DagSelection.From(new VerifierOptions()).IsEmpty);
+        Assert.False(new VerifierOptions().FailOnImportErrors);
+    }
+
+    [Theory]
+    [InlineData("sales_report", "inventory_sync", "{items: 5}", "Verifier:Conf:inventory_sync is not JSON")]
+    [InlineData("sales_report", "inventory_sync", "[1, 2]", "Verifier:Conf:inventory_sync is a JSON array: Airflow takes a run's conf as a JSON object")]
+    [InlineData("tag:", null, null, "Verifier:Dags has the entry 'tag:', a tag without a name: write tag:NAME")]
+    [InlineData("sales report", null, null, "Verifier:Dags has the entry 'sales report', which is not a DAG id")]
+    public void A_setting_the_Verifier_cannot_use_is_refused_naming_it_and_the_fix(string dags, string? confDag, string? conf, string message)
+    {
+        var options = new VerifierOptions { Dags = dags, Conf = confDag is null ? [] : new() { [confDag] = conf! } };
+
+        var error = Assert.Throws<VerifierSettingException>(() => DagSelection.From(options));
+
+        Assert.StartsWith(message, error.Message);
+        Assert.Contains("e.g.", error.Message);
+    }
+
+    [Theory]
+    [InlineData("Traceback (most recent call last):\n  File \"/opt/airflow/dags/sub/x.py\", line 3, in <module>\n    import pandaz\nModuleNotFoundError: No module named 'pandaz'\n",
+        "sub/x.py", 3, "ModuleNotFoundError: No module named 'pandaz'")]
+    // A SyntaxError's frame line has no ", in"; a frame of another file is not the file's line.
+    [InlineData("Traceback (most recent call last):\n  File \"/usr/lib/python3.12/ast.py\", line 52, in parse\n  File \"/opt/airflow/dags/y.py\", line 7\n    def f(:\n          ^\nSyntaxError: invalid syntax\n",
+        "y.py", 7, "SyntaxError: invalid syntax")]
+    // Without tracebacks ([core] dagbag_import_error_tracebacks false) Airflow stores str(e): no line.
+    [InlineData("name 'x' is not defined", "z.py", null, "name 'x' is not defined")]
+    public void An_import_errors_line_is_its_files_last_frame_and_its_error_the_last_line(string trace, string filename, int? line, string error)
+        => Assert.Equal(new ImportErrorReport(filename, line, error),
+            TaskLogReading.ImportError(new AirflowAspire.Verifier.Airflow.ImportError(filename, System.Text.RegularExpressions.Regex.Unescape(trace))));
+
+    [Fact]
+    public void Without_an_exception_record_a_failed_tasks_cause_is_its_last_error_lines()
+    {
+        var log = new[]
+        {
+            new AirflowAspire.Verifier.Airflow.TaskLogRecord("starting", "info", null),
+            new AirflowAspire.Verifier.Airflow.TaskLogRecord("Task exited", "error", null),
+            new AirflowAspire.Verifier.Airflow.TaskLogRecord("done", "info", null),
+        };
+
+        Assert.Equal("the task's last error lines: Task exited", TaskLogReading.CauseFrom(log));
+        Assert.Null(TaskLogReading.CauseFrom([]));
     }
 }

@@ -84,6 +84,21 @@ public sealed class VerifierProcessTests
         Assert.Contains(output, line => line.Contains("Verifier:ExpectedBroker is 'kafka'", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_conf_that_is_not_JSON_exits_2_naming_the_setting()
+    {
+        var (exitCode, output) = await RunAsync(Verifier(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__broker"] = $"127.0.0.1:{GarnetServer.FreePort()},password=x",
+            ["Verifier__Password"] = "not-used",
+            ["Verifier__Dags"] = "inventory_sync",
+            ["Verifier__Conf__inventory_sync"] = "{items: 5",
+        }));
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains(output, line => line.Contains("Verifier:Conf:inventory_sync is not JSON", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(null, false)]
     [InlineData("Information", true)]

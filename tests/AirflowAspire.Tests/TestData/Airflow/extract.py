@@ -23,6 +23,7 @@ OPERATIONS = {
     # Called by the Verifier (Verifier/Airflow/AirflowClient.cs) and answered by the fakes and the stand-in.
     ("get", "/api/v2/version"),
     ("get", "/api/v2/monitor/health"),
+    ("get", "/api/v2/dags"),
     ("get", "/api/v2/dags/{dag_id}"),
     ("patch", "/api/v2/dags/{dag_id}"),
     ("post", "/api/v2/dags/{dag_id}/dagRuns"),
