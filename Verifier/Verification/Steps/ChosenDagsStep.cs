@@ -120,13 +120,14 @@ public sealed class ChosenDagsStep(AirflowClient airflow, VerifierOptions option
 
         section.State = finished.Run.State;
         section.TriggerToTerminalSeconds = Math.Round(finished.Latency.TotalSeconds, 3);
-        await AddFailedTasksAsync(section, tasks, t => t.State != "success", null, ct).ConfigureAwait(false);
+        // Skipped is an outcome of a successful run (a branch not taken, a short-circuit): the run says success, and so does this.
+        await AddFailedTasksAsync(section, tasks, t => t.State is not ("success" or "skipped"), null, ct).ConfigureAwait(false);
         var succeeded = finished.Run.State == "success";
         report.Add(new Check($"dag-run-succeeded:{dagId}", succeeded, "state success", $"state {finished.Run.State}",
             succeeded ? null : section.FailedTasks.FirstOrDefault(f => f.State == "failed") is { } first
                 ? $"task {first.TaskId} failed: {first.Cause}"
                 : $"the run failed with no failed task (a dagrun_timeout, or a task marked by hand): see {options.Resources.Scheduler}'s log"));
-        report.Add(new Check($"dag-tasks-succeeded:{dagId}", tasks.Count > 0 && tasks.All(t => t.State == "success"), "every task instance success", Describe(tasks),
+        report.Add(new Check($"dag-tasks-succeeded:{dagId}", tasks.Count > 0 && tasks.All(t => t.State is "success" or "skipped"), "every task instance success (or skipped)", Describe(tasks),
             tasks.Count == 0 ? "the run has no task instances: the scheduler did not create them" : string.Join("; ", section.FailedTasks.Select(f => $"{f.TaskId}: {f.Cause}"))));
         report.Add(new Check($"dag-tasks-on-worker-queues:{dagId}", tasks.Count > 0 && tasks.All(t => t.Queue is { } q && options.QueueList.Contains(q)),
             $"every task sent to a queue the workers consume ({options.Queues})", string.Join(", ", tasks.Select(t => $"{t.TaskId} on {t.Queue ?? "no queue"}")),

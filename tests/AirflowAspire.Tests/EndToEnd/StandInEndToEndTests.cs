@@ -138,8 +138,8 @@ public sealed class StandInEndToEndTests
                 Assert.Equal("Running", (await app.WaitForStateAsync(resource, Bound, "Running", "Exited", "Finished")).Snapshot.State?.Text);
             }
             Assert.Equal(0, (await app.WaitForStateAsync("airflow-migrate", Bound, Ended)).Snapshot.ExitCode);
-            // The verdict at a glance: the deployment's state names the failed check.
-            deploymentState = (await app.WaitForStateAsync("airflow", Bound, "Not verified: broker-is-dragonfly", "Verified")).Snapshot.State;
+            // The verdict at a glance, then what Airflow made of the DAG files (the row reads them every 2 s).
+            deploymentState = (await app.WaitForStateAsync("airflow", Bound, "Not verified: broker-is-dragonfly; 1 DAG", "Verified; 1 DAG")).Snapshot.State;
             violations = await StandInAnswersAgainstTheContractAsync(app, standIn.ReadReport(), airflowVersion);
             rerun = await VerifyCommandRunsTheVerifierAgainAsync(app, standIn);
         });
@@ -153,7 +153,7 @@ public sealed class StandInEndToEndTests
         Assert.StartsWith("Garnet ", Check(report, "broker-is-dragonfly").GetProperty("seen").GetString());
         Assert.True(violations.Count == 0, string.Join('\n', violations));
         Assert.True(rerun, "The deployment's Verify command did not run the Verifier again (no new report).");
-        Assert.Equal(("Not verified: broker-is-dragonfly", KnownResourceStateStyles.Error), (deploymentState?.Text, deploymentState?.Style));
+        Assert.Equal(("Not verified: broker-is-dragonfly; 1 DAG", KnownResourceStateStyles.Error), (deploymentState?.Text, deploymentState?.Style));
         var seconds = report.RootElement.GetProperty("trigger_to_terminal_seconds").GetDouble();
         TestContext.Current.TestOutputHelper?.WriteLine($"Stand-in stack: trigger to success {seconds:0.00} s; steps {report.RootElement.GetProperty("step_seconds")}");
         Assert.InRange(seconds, 0.01, 30);
@@ -200,14 +200,14 @@ public sealed class StandInEndToEndTests
             await app.WaitForHealthyAsync("redis", Bound);
             using var bound = new CancellationTokenSource(Bound);
             deploymentState = (await app.App.ResourceNotifications.WaitForResourceAsync("airflow",
-                e => e.Snapshot.State?.Text is "Verified" or ['N', 'o', 't', ' ', 'v', ..], bound.Token)).Snapshot.State;
+                e => e.Snapshot.State?.Text is "Verified; 1 DAG" or ['N', 'o', 't', ' ', 'v', ..], bound.Token)).Snapshot.State;
             Assert.DoesNotContain(app.App.Services.GetRequiredService<DistributedApplicationModel>().Resources, r => r.Name == "dragonfly");
         }, "--Airflow:Broker=redis", $"--Redis:Executable={DebianPrerequisites.RedisServer}");
 
         Assert.True(exitCode == 0, $"Verifier exit {exitCode}. Its log:\n{string.Join('\n', log)}");
         Assert.StartsWith("Redis ", Check(report, "broker-is-redis").GetProperty("seen").GetString());
         Assert.All(report.RootElement.GetProperty("checks").EnumerateArray(), c => Assert.True(c.GetProperty("passed").GetBoolean(), c.ToString()));
-        Assert.Equal(("Verified", KnownResourceStateStyles.Success), (deploymentState?.Text, deploymentState?.Style));
+        Assert.Equal(("Verified; 1 DAG", KnownResourceStateStyles.Success), (deploymentState?.Text, deploymentState?.Style));
     }
 
     [Theory]

@@ -120,6 +120,22 @@ public sealed class ChosenDagsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_DAG_whose_branch_skipped_a_task_passes_as_its_successful_run_says()
+    {
+        var branching = new FakeUserDag("choose_region", ["sample"], [new FakeUserTask("pick"), new FakeUserTask("emea"), new FakeUserTask("apac", "skipped")]);
+        var airflow = SampleProject(branching);
+
+        var report = await VerifyAsync(airflow, Options("choose_region"));
+
+        Assert.True(Single(report, "dag-run-succeeded:choose_region").Passed);
+        Assert.True(Single(report, "dag-tasks-succeeded:choose_region").Passed, Single(report, "dag-tasks-succeeded:choose_region").Seen);
+        Assert.True(Single(report, "dag-tasks-ran-on-a-host:choose_region").Passed);
+        var section = Assert.Single(report.Dags);
+        Assert.True(section.Passed);
+        Assert.Empty(section.FailedTasks);
+    }
+
+    [Fact]
     public async Task A_failing_DAG_fails_the_verdict_with_its_tasks_exception_file_and_line_and_its_log_tail()
     {
         var airflow = SampleProject();

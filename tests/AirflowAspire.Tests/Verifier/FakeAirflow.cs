@@ -440,7 +440,7 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
     {
         var polls = ++_runPolls[runId];
         var state = polls < 2 ? "queued" : polls < 3 || dag.StuckIn is not null ? "running"
-            : dag.Tasks.All(t => t.Outcome == "success") ? "success" : "failed";
+            : dag.Tasks.All(t => t.Outcome is "success" or "skipped") ? "success" : "failed";
         return UserRunBody(dag, runId, state);
     }
 
@@ -507,7 +507,7 @@ public sealed record FakeUserDag(string DagId, string[] Tags, FakeUserTask[] Tas
 
 /// <summary>A task of a user's DAG.</summary>
 /// <param name="TaskId">Its id.</param>
-/// <param name="Outcome">The state its run leaves it in: <c>success</c>, <c>failed</c>, <c>upstream_failed</c>.</param>
+/// <param name="Outcome">The state its run leaves it in: <c>success</c>, <c>skipped</c>, <c>failed</c>, <c>upstream_failed</c>.</param>
 /// <param name="Log">The structured messages of its log (StructuredLogMessage), after Airflow's source group.</param>
 /// <param name="Pool">Its pool.</param>
 public sealed record FakeUserTask(string TaskId, string Outcome = "success", JsonNode[]? Log = null, string Pool = "default_pool");
