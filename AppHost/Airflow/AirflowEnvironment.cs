@@ -12,6 +12,12 @@ public static class AirflowEnvironment
     /// <summary>The variable the Verifier's DAG reads its task's queue from.</summary>
     public const string VerificationQueueVariable = "AIRFLOW_ASPIRE_VERIFICATION_QUEUE";
 
+    /// <summary>
+    /// <c>[workers] min_heartbeat_interval</c> every process gets: how soon a worker notices that its task ended, so how far
+    /// Celery's result trails the task's success.
+    /// </summary>
+    public const int WorkerHeartbeatSeconds = 1;
+
     /// <summary>Adds the shared variables to a process's environment.</summary>
     public static void Apply(AirflowResource airflow, EnvironmentCallbackContext context)
     {
@@ -63,6 +69,13 @@ public static class AirflowEnvironment
 
         // New DAG files appear within seconds instead of the default 300 s (apache/airflow#49891).
         env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"] = "5";
+
+        // A worker's supervisor notices that its task process ended only when its select() times out, after at most
+        // [workers] min_heartbeat_interval (default 5 s): until then the task's Celery result is not written and the worker's
+        // slot stays taken, though the task instance is already success (task-sdk supervisor.py, _monitor_subprocess, 3.0.0+).
+        // 1 s: the result and the slot follow the task within a second, for one heartbeat a second per running task instead
+        // of one every 5 s, which one machine's api-server takes in its stride.
+        env["AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL"] = WorkerHeartbeatSeconds.ToString(invariant);
     }
 
     /// <summary>

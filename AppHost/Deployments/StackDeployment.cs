@@ -54,15 +54,7 @@ internal static class StackDeployment
         // Triggers the DAG and proves the outcome end to end; the deployment's "Verify" command reruns it. It starts beside the
         // processes, once the migration is done: each of its own waits (the api-server, its health, the DAG, the run) polls
         // and is bounded, and names what never became ready.
-#pragma warning disable ASPIRECERTIFICATES001 // Experimental in 13.6.
-        builder.AddProject<Projects.Verifier>("verifier")
-            // It serves nothing: without this, every project counts as using TLS and the http profile's dashboard opens on
-            // "No trusted development certificate" (Aspire 13.5+, DcpHost.EnsureDevelopmentCertificateTrustAsync).
-            .WithoutHttpsCertificate()
-#pragma warning restore ASPIRECERTIFICATES001
-            // Not in a published manifest: deployment tools run a project as a service and start it again when it exits, so it would
-            // trigger the DAG over and over, and its report is a file of this machine. Run it by hand against a cluster (README).
-            .ExcludeFromManifest()
+        builder.AddVerifier("verifier")
             .VerifiesAirflow(airflow)
             .WaitFor(broker)
             .WaitForCompletion(builder.CreateResourceBuilder(airflow.Resource.Migration))

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AirflowAspire.AppHost.Airflow;
+using AirflowAspire.AppHost.Verifier;
 using Aspire.Hosting.ApplicationModel;
 
 namespace Aspire.Hosting;
@@ -21,7 +22,7 @@ public static class VerificationState
     public const string NotVerified = "Not verified";
 
     /// <summary>Updates <paramref name="airflow"/>'s state from each run of <paramref name="verifier"/>.</summary>
-    public static void Follow(IResourceBuilder<ProjectResource> verifier, IResourceBuilder<AirflowResource> airflow)
+    public static void Follow(IResourceBuilder<VerifierResource> verifier, IResourceBuilder<AirflowResource> airflow)
     {
         airflow.WatchInBackground((notifications, _, stopping) => WatchAsync(verifier.Resource, airflow.Resource, notifications, stopping),
             "The deployment's state no longer follows the Verifier's verdict");
@@ -55,7 +56,7 @@ public static class VerificationState
         }
     }
 
-    private static async Task WatchAsync(ProjectResource verifier, AirflowResource airflow, ResourceNotificationService notifications,
+    private static async Task WatchAsync(VerifierResource verifier, AirflowResource airflow, ResourceNotificationService notifications,
         CancellationToken stopping)
     {
         DateTime? handledStop = null;

@@ -1,4 +1,6 @@
+using System.Reflection;
 using AirflowAspire.AppHost.Airflow;
+using AirflowAspire.AppHost.Verifier;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,6 +14,31 @@ public static class VerifierBuilderExtensions
     public const string VerifyCommand = "verify";
 
     /// <summary>
+    /// Adds the Verifier (<see cref="VerifierResource"/>), as Aspire adds a project: telemetry to the dashboard (OTLP), the
+    /// environment's name, and the console's formatter; not in a published manifest (it is a one-shot of this machine).
+    /// </summary>
+    public static IResourceBuilder<VerifierResource> AddVerifier(this IDistributedApplicationBuilder builder, [ResourceName] string name)
+    {
+        var program = VerifierResource.BuiltProgram();
+        var configuration = typeof(VerifierResource).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var resource = new VerifierResource(name, VerifierResource.DotnetHost(), Path.GetDirectoryName(VerifierResource.ProjectPath)!);
+        return builder.AddResource(resource)
+            .WithArgs(program is not null
+                ? [program]
+                : ["run", "--project", VerifierResource.ProjectPath, "--no-build", "--configuration", configuration, "--no-launch-profile"])
+            .WithOtlpExporter()
+            // What Aspire gives a project, which the Verifier's host reads as it did under `dotnet run`.
+            .WithEnvironment("DOTNET_ENVIRONMENT", builder.Environment.EnvironmentName)
+            .WithEnvironment("DOTNET_SYSTEM_CONSOLE_ALLOW_ANSI_COLOR_REDIRECTION", "true")
+            .WithEnvironment("LOGGING__CONSOLE__FORMATTERNAME", "simple")
+            .WithEnvironment("OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY", "in_memory")
+            .WithEnvironment("OTEL_DOTNET_EXPERIMENTAL_HTTPCLIENT_DISABLE_URL_QUERY_REDACTION", "true")
+            // Not in a published manifest: deployment tools run a service and start it again when it exits, so it would trigger
+            // the DAG over and over, and its report is a file of this machine. Run it by hand against a cluster (README).
+            .ExcludeFromManifest();
+    }
+
+    /// <summary>
     /// Makes <paramref name="verifier"/> verify <paramref name="airflow"/>: it finds the api-server and the broker through
     /// references (<c>ConnectionStrings__broker</c>) and gets as environment variables (<c>Verifier__…</c>) everything else
     /// it must know of the deployment, from the model: the admin user and password, the DAG and its expected output, the
@@ -19,7 +46,7 @@ public static class VerifierBuilderExtensions
     /// report goes. After each run the deployment's state on the dashboard says the verdict (<see cref="VerificationState"/>),
     /// and the deployment's <b>Verify</b> command runs it again. Its waits are the caller's to state (the api-server and the workers).
     /// </summary>
-    public static IResourceBuilder<ProjectResource> VerifiesAirflow(this IResourceBuilder<ProjectResource> verifier, IResourceBuilder<AirflowResource> airflow)
+    public static IResourceBuilder<VerifierResource> VerifiesAirflow(this IResourceBuilder<VerifierResource> verifier, IResourceBuilder<AirflowResource> airflow)
     {
         var resource = airflow.Resource;
         var api = airflow.GetApiServer();
@@ -65,7 +92,7 @@ public static class VerifierBuilderExtensions
     }
 
     /// <summary>Makes <paramref name="verifier"/> wait for each of <paramref name="resources"/> to be healthy.</summary>
-    public static IResourceBuilder<ProjectResource> WaitForAll<T>(this IResourceBuilder<ProjectResource> verifier, IEnumerable<IResourceBuilder<T>> resources)
+    public static IResourceBuilder<VerifierResource> WaitForAll<T>(this IResourceBuilder<VerifierResource> verifier, IEnumerable<IResourceBuilder<T>> resources)
         where T : class, IResourceWithWaitSupport
     {
         foreach (var resource in resources)

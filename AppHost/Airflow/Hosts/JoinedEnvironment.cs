@@ -43,6 +43,8 @@ public static class JoinedEnvironment
         // The api-server signs log-fetch tokens with it; this worker's log server checks them.
         env["AIRFLOW__API__SECRET_KEY"] = secretKey;
         env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = join.WorkerLogServerPort.ToString(CultureInfo.InvariantCulture);
+        // As on the main host: the Celery result follows the task within a second (AirflowEnvironment.WorkerHeartbeatSeconds).
+        env["AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL"] = AirflowEnvironment.WorkerHeartbeatSeconds.ToString(CultureInfo.InvariantCulture);
 
         // The task instance's hostname is where the api-server fetches a running task's log from: this host's address as
         // the main host reaches it, not a name it may not resolve ([core] hostname_callable).

@@ -147,7 +147,7 @@ public sealed class AirflowModelTests
         // task, and the Verifier polls every step with a bound (issue 23: three serial phases removed).
         Assert.All(Processes.Skip(1), name => Assert.DoesNotContain(app.Resource<AirflowProcessResource>(name).Annotations.OfType<WaitAnnotation>(),
             wait => wait.Resource is AirflowProcessResource { Role: not AirflowRole.Migration }));
-        var verifier = app.Resource<ProjectResource>("verifier");
+        var verifier = app.Resource<AirflowAspire.AppHost.Verifier.VerifierResource>("verifier");
         Assert.True(Waits(verifier, migrate, WaitType.WaitForCompletion) && Waits(verifier, dragonfly, WaitType.WaitUntilHealthy));
         Assert.False(Waits(verifier, api, WaitType.WaitUntilHealthy));
         Assert.False(Waits(verifier, app.Resource<AirflowProcessResource>("airflow-worker-1"), WaitType.WaitUntilHealthy));
@@ -205,7 +205,7 @@ public sealed class AirflowModelTests
     public async Task Verifier_finds_the_api_server_and_the_broker_by_reference_and_gets_the_password_as_an_environment_variable()
     {
         await using var app = await BuildAsync("--Parameters:airflow-admin-password=Adm1nPasswordForTests", "--Airflow:Queues=default,etl");
-        var verifier = app.Resource<ProjectResource>("verifier");
+        var verifier = app.Resource<AirflowAspire.AppHost.Verifier.VerifierResource>("verifier");
         var api = app.Resource<AirflowProcessResource>("airflow-api");
         var apiUrl = await api.GetEndpoint("http").Property(EndpointProperty.Url).GetValueAsync(TestContext.Current.CancellationToken);
 
@@ -227,10 +227,27 @@ public sealed class AirflowModelTests
     }
 
     [Fact]
+    public async Task Verifier_starts_from_its_build_output_not_through_dotnet_run_with_telemetry_to_the_dashboard()
+    {
+        await using var app = await BuildAsync($"--{OtlpHttpSetting}=http://localhost:19080");
+        var verifier = app.Resource<AirflowAspire.AppHost.Verifier.VerifierResource>("verifier");
+
+        // `dotnet run --project` spent 6 to 7 s of a core evaluating the project at each start, before the Verifier ran.
+        var program = Assert.Single(await app.ArgumentsAsync(verifier));
+        Assert.Equal(AppHostModel.VerifierDll, program);
+        Assert.True(File.Exists(program), program);
+        Assert.Equal(Path.GetDirectoryName(AirflowAspire.AppHost.Verifier.VerifierResource.ProjectPath), verifier.WorkingDirectory);
+        var env = await app.EnvironmentAsync(verifier);
+        // The service name is DCP's to fill in at start, as for a project.
+        Assert.True(env.ContainsKey("OTEL_SERVICE_NAME") && env.ContainsKey("OTEL_EXPORTER_OTLP_ENDPOINT") && env.ContainsKey("OTEL_EXPORTER_OTLP_HEADERS"));
+        Assert.True(env.ContainsKey("DOTNET_ENVIRONMENT"));
+    }
+
+    [Fact]
     public async Task Verifier_gets_the_DAG_the_Celery_URLs_Airflow_gets_and_the_names_its_messages_point_at()
     {
         await using var app = await BuildAsync();
-        var verifier = app.Resource<ProjectResource>("verifier");
+        var verifier = app.Resource<AirflowAspire.AppHost.Verifier.VerifierResource>("verifier");
 
         var env = await app.EnvironmentAsync(verifier);
         var worker = await app.EnvironmentAsync(app.Resource<AirflowProcessResource>("airflow-worker-1"));
@@ -260,7 +277,7 @@ public sealed class AirflowModelTests
     {
         await using var app = await BuildAsync("--Airflow:Workers=3", "--Airflow:Triggerer=false");
 
-        var env = await app.EnvironmentAsync(app.Resource<ProjectResource>("verifier"));
+        var env = await app.EnvironmentAsync(app.Resource<AirflowAspire.AppHost.Verifier.VerifierResource>("verifier"));
 
         Assert.Equal("airflow-worker-1,airflow-worker-2,airflow-worker-3", env["Verifier__Resources__Workers"]);
         Assert.Equal("", env["Verifier__Resources__Triggerer"]);

@@ -152,7 +152,7 @@ public sealed class DragonflyModelTests
         var dragonfly = app.Resource<DragonflyResource>("dragonfly");
         dragonfly.AllocateEndpoint("tcp", 16379, targetPort: 6379);
         app.AllocateAllEndpoints();
-        var verifier = app.Resource<ProjectResource>("verifier");
+        var verifier = app.Resource<AirflowAspire.AppHost.Verifier.VerifierResource>("verifier");
 
         var environment = await app.EnvironmentAsync(verifier);
 

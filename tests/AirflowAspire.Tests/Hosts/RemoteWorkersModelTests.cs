@@ -57,7 +57,7 @@ public sealed class RemoteWorkersModelTests
         var remote = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<RemoteCeleryWorkerResource>().ToList();
         Assert.Equal(["airflow-worker-1@hostb", "airflow-worker-2@hostb"], remote.Select(r => r.NodeName));
         Assert.All(remote, r => Assert.Contains(r.Annotations.OfType<HealthCheckAnnotation>(), h => h.Key.EndsWith("_celery_ping", StringComparison.Ordinal)));
-        var verifier = await app.EnvironmentAsync(app.Resource<ProjectResource>("verifier"));
+        var verifier = await app.EnvironmentAsync(app.Resource<AirflowAspire.AppHost.Verifier.VerifierResource>("verifier"));
         Assert.Equal("default,remote", verifier["Verifier__Queues"]);
         Assert.Contains("airflow-remote-worker-1", verifier["Verifier__Resources__Workers"]);
     }

@@ -134,7 +134,7 @@ public sealed class ProjectSettingsTests
         await using var app = await BuildAsync("--Verifier:Dags=tag:sample", """--Verifier:Conf:inventory_sync={"items": 5}""",
             "--Verifier:RunTimeout=00:05:00", "--Verifier:DagId=not_ours");
 
-        var env = await app.EnvironmentAsync(app.Resource<ProjectResource>("verifier"));
+        var env = await app.EnvironmentAsync(app.Resource<AirflowAspire.AppHost.Verifier.VerifierResource>("verifier"));
         Assert.Equal("tag:sample", env["Verifier__Dags"]);
         Assert.Equal("""{"items": 5}""", env["Verifier__Conf__inventory_sync"]);
         Assert.Equal("00:05:00", env["Verifier__RunTimeout"]);

@@ -32,7 +32,7 @@ public sealed class RedisBrokerModelTests
             Assert.Equal($"redis://:{Password}@localhost:16390/1", env["AIRFLOW__CELERY__RESULT_BACKEND"]);
             Assert.Contains(app.Resource<AirflowProcessResource>(name).Annotations.OfType<WaitAnnotation>(), w => w.Resource == redis);
         }
-        var verifier = await app.EnvironmentAsync(app.Resource<ProjectResource>("verifier"));
+        var verifier = await app.EnvironmentAsync(app.Resource<AirflowAspire.AppHost.Verifier.VerifierResource>("verifier"));
         Assert.Equal("redis", verifier["Verifier__ExpectedBroker"]);
         Assert.Equal("redis", verifier["Verifier__Resources__Broker"]);
         Assert.Equal($"localhost:16390,password={Password}", verifier["ConnectionStrings__broker"]);
@@ -63,7 +63,7 @@ public sealed class RedisBrokerModelTests
         }
         Assert.Equal("redis_check", redis.Annotations.OfType<HealthCheckAnnotation>().Single().Key);
         Assert.Equal($"localhost:16391,password={Password}", await redis.ConnectionStringExpression.ResolveAsync());
-        Assert.Equal("redis", (await app.EnvironmentAsync(app.Resource<ProjectResource>("verifier")))["Verifier__ExpectedBroker"]);
+        Assert.Equal("redis", (await app.EnvironmentAsync(app.Resource<AirflowAspire.AppHost.Verifier.VerifierResource>("verifier")))["Verifier__ExpectedBroker"]);
     }
 
     [Theory]

@@ -13,8 +13,7 @@ public sealed class VerifiesAirflowTests
         var dragonfly = builder.AddDragonfly("queue", password: builder.AddParameter("queue-pw", "BrokerPassw0rd", secret: true));
         dragonfly.Resource.AllocateEndpoint("tcp", 16379, targetPort: 6379);
         var airflow = builder.AddAirflow("af", dragonfly, new AirflowSettings { Version = "3.0.3", PythonVersion = "3.12" });
-        var verifier = builder.AddProject("check", Path.Combine(AppHostModel.AppHostDirectory, "..", "Verifier", "Verifier.csproj"))
-            .VerifiesAirflow(airflow);
+        var verifier = builder.AddVerifier("check").VerifiesAirflow(airflow);
 
         // After the Verifier: its environment is read at start, so these count.
         airflow.AddScheduler("sched");
