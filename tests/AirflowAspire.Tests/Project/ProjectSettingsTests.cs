@@ -192,6 +192,21 @@ public sealed class ProjectSettingsTests
     }
 
     [Fact]
+    public async Task A_connections_file_that_fails_to_read_is_named_with_the_error_even_for_root()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "the file that fails to read is Linux's /proc/self/mem");
+        using var folder = new TemporaryFolder();
+        // Reading /proc/self/mem from its start fails with EIO for any user, root included: a file that exists and cannot be read.
+        var file = Path.Combine(folder.Path, "connections.json");
+        File.CreateSymbolicLink(file, "/proc/self/mem");
+
+        var invalid = await InvalidAsync($"--Airflow:Connections={file}");
+
+        Assert.Equal("Airflow:Connections", invalid.Setting);
+        Assert.Contains("a file this user can read (IOException", invalid.Message);
+    }
+
+    [Fact]
     public async Task A_connections_file_that_is_not_JSON_is_named_by_its_position_never_its_text()
     {
         using var folder = new TemporaryFolder();
