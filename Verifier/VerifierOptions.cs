@@ -61,6 +61,13 @@ public sealed class VerifierOptions
     /// <summary>How long the DAG may take to appear (the dag-processor's refresh interval, and its first parse).</summary>
     public TimeSpan DagTimeout { get; set; } = TimeSpan.FromSeconds(90);
 
+    /// <summary>
+    /// How long a tag of <c>Verifier:Dags</c> must select the same DAGs before they are run: the dag-processor parses files
+    /// one after another, so the first answer may lack a tagged DAG whose file is not parsed yet. The AppHost's
+    /// <c>[dag_processor] refresh_interval</c> (5 s) by default.
+    /// </summary>
+    public TimeSpan TagSettleTime { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long a run may take from trigger to a terminal state.</summary>
     public TimeSpan RunTimeout { get; set; } = TimeSpan.FromSeconds(120);
 

@@ -185,6 +185,8 @@ public sealed class ChosenDagsStep(AirflowClient airflow, VerifierOptions option
         var chosen = new List<(Dag Dag, string ChosenBy)>();
         var pendingIds = selection.DagIds.Where(id => id != options.DagId).ToList();
         var pendingTags = selection.Tags.ToList();
+        // Each tag's selection and since when it has been the same: it is run once it has held for TagSettleTime.
+        var tagSelections = new Dictionary<string, (string Ids, TimeSpan Since)>();
         var clock = Stopwatch.StartNew();
         while (true)
         {
@@ -212,7 +214,7 @@ public sealed class ChosenDagsStep(AirflowClient airflow, VerifierOptions option
                 {
                     pendingTags.Remove(tag);
                 }
-                else if (tagged.Value is { Count: > 0 } dags)
+                else if (tagged.Value is { Count: > 0 } dags && Settled(tag, dags))
                 {
                     var selected = dags.Where(d => d.DagId != options.DagId).ToList();
                     report.Add(new Check($"dag-tag:{tag}", true, $"tag:{tag} selects a DAG", $"{string.Join(", ", dags.Select(d => d.DagId))}"));
@@ -223,6 +225,17 @@ public sealed class ChosenDagsStep(AirflowClient airflow, VerifierOptions option
                     }
                     pendingTags.Remove(tag);
                 }
+            }
+
+            // The same DAGs for TagSettleTime: a tagged file the dag-processor had not reached yet has had its refresh to come.
+            bool Settled(string tag, IReadOnlyList<Dag> dags)
+            {
+                var ids = string.Join(',', dags.Select(d => d.DagId).Order(StringComparer.Ordinal));
+                if (!tagSelections.TryGetValue(tag, out var seen) || seen.Ids != ids)
+                {
+                    tagSelections[tag] = seen = (ids, clock.Elapsed);
+                }
+                return clock.Elapsed - seen.Since >= options.TagSettleTime;
             }
 
             // Import errors explain a DAG that is known with has_import_errors, or an id that never comes; read once a round.

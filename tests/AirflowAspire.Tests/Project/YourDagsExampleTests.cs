@@ -117,13 +117,18 @@ public sealed class YourDagsExampleTests
         await File.WriteAllTextAsync(Path.Combine(project.Path, "dags", "late_arrival.py"),
             "from airflow.sdk import DAG\n\nwith DAG(dag_id='late_arrival', schedule=None):\n    undefined_operator()\n", TestContext.Current.CancellationToken);
         var saved = DateTime.UtcNow;
-        row = await WaitForRowAsync(app, text => text.Contains("2 import errors", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+        row = await WaitForRowAsync(app, text => text.Contains("2 import errors", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         Assert.EndsWith("; 4 DAGs, 2 import errors (dags/late_arrival.py, dags/weekly_forecast.py)", row.State?.Text);
-        Assert.True(DateTime.UtcNow - saved < TimeSpan.FromSeconds(20), $"shown {(DateTime.UtcNow - saved).TotalSeconds:0.0} s after the file was saved");
+        // About 7 s here: the dag-processor's refresh (5 s), the parse, the row's read (every 2 s). A wide margin for a busy machine.
+        var shownAfter = DateTime.UtcNow - saved;
+        TestContext.Current.TestOutputHelper?.WriteLine($"The row named the new file {shownAfter.TotalSeconds:0.0} s after it was saved.");
+        Assert.True(shownAfter < TimeSpan.FromSeconds(30), $"shown {shownAfter.TotalSeconds:0.0} s after the file was saved");
     }
 
     private static JsonElement Dag(JsonElement report, string dagId)
-        => report.GetProperty("dags").EnumerateArray().Single(d => d.GetProperty("dag_id").GetString() == dagId);
+        => report.GetProperty("dags").EnumerateArray().SingleOrDefault(d => d.GetProperty("dag_id").GetString() == dagId) is { ValueKind: JsonValueKind.Object } dag
+            ? dag
+            : throw new Xunit.Sdk.XunitException($"The report has no section for {dagId}: {report}");
 
     private static async Task<CustomResourceSnapshot> WaitForRowAsync(RunningAppHost app, Func<string, bool> predicate, TimeSpan timeout)
     {

@@ -72,9 +72,10 @@ public sealed class ChosenDagsTests : IAsyncLifetime
     };
 
     private static VerifierOptions Options(string dags, TimeSpan? dagTimeout = null, TimeSpan? runTimeout = null, bool failOnImportErrors = false,
-        Dictionary<string, string>? conf = null) => new()
+        Dictionary<string, string>? conf = null, TimeSpan? tagSettleTime = null) => new()
     {
         Password = FakeAirflow.Password, PollInterval = TimeSpan.FromMilliseconds(5), HealthTimeout = TimeSpan.FromSeconds(30),
+        TagSettleTime = tagSettleTime ?? TimeSpan.FromMilliseconds(50),
         DagTimeout = dagTimeout ?? TimeSpan.FromSeconds(30), RunTimeout = runTimeout ?? TimeSpan.FromSeconds(30),
         Dags = dags, FailOnImportErrors = failOnImportErrors, Conf = conf ?? [],
     };
@@ -117,6 +118,20 @@ public sealed class ChosenDagsTests : IAsyncLifetime
         Assert.True(helloEnded < airflow.Requests.FindIndex(r => r.StartsWith("POST /api/v2/dags/sales_report/dagRuns", StringComparison.Ordinal)));
         Assert.Contains(report.Lines(), l => l.StartsWith("PASSED DAG inventory_sync (tag:sample): run verifier__", StringComparison.Ordinal));
         Assert.Contains("Chosen DAGs: 2 passed (sales_report, inventory_sync).", report.Lines().Last());
+    }
+
+    [Theory]
+    [InlineData(200, true)]
+    [InlineData(0, false)]
+    public async Task A_tagged_DAG_whose_file_is_parsed_after_the_tags_first_answer_is_run_once_the_selection_has_settled(int settleMilliseconds, bool runsBoth)
+    {
+        // inventory_sync's file is parsed later: the first answers for tag:sample have sales_report alone.
+        var airflow = SampleProject(SalesReport, InventorySync with { ListedAfter = 5 });
+
+        var report = await VerifyAsync(airflow, Options("tag:sample", tagSettleTime: TimeSpan.FromMilliseconds(settleMilliseconds)));
+
+        // Without a settle time the tag is taken at its first answer, and inventory_sync is missed.
+        Assert.Equal(runsBoth ? ["sales_report", "inventory_sync"] : ["sales_report"], report.Dags.Select(d => d.DagId));
     }
 
     [Fact]

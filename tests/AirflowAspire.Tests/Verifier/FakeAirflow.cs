@@ -375,6 +375,8 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
     private readonly Dictionary<string, bool> _userPaused = [];
     private readonly Dictionary<string, (string DagId, JsonObject Conf)> _userRuns = [];
 
+    private int _dagListings;
+
     private FakeUserDag? User(string dagId) => UserDags.FirstOrDefault(d => d.DagId == dagId);
 
     private static ILookup<string, string> Query(HttpRequestMessage request)
@@ -398,7 +400,8 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
         {
             dags.Add(DagBody());
         }
-        dags.AddRange(UserDags.Where(d => tags.Count == 0 || d.Tags.Any(tags.Contains)).Select(UserDagBody));
+        var listing = Interlocked.Increment(ref _dagListings);
+        dags.AddRange(UserDags.Where(d => (tags.Count == 0 || d.Tags.Any(tags.Contains)) && listing > d.ListedAfter).Select(UserDagBody));
         return Page(dags, "dags", query);
     }
 
@@ -503,7 +506,8 @@ public sealed class FakeAirflow(AirflowOpenApi contract, IConnectionMultiplexer?
 /// <param name="Tags">Its tags.</param>
 /// <param name="Tasks">Its tasks, in order, each with the state its run ends in.</param>
 /// <param name="StuckIn">Not null: the run never ends, its first task staying in this state (<c>queued</c>, <c>scheduled</c>, <c>running</c>).</param>
-public sealed record FakeUserDag(string DagId, string[] Tags, FakeUserTask[] Tasks, string? StuckIn = null);
+/// <param name="ListedAfter">How many answers of <c>GET /api/v2/dags</c> leave it out first: a file the dag-processor reaches later.</param>
+public sealed record FakeUserDag(string DagId, string[] Tags, FakeUserTask[] Tasks, string? StuckIn = null, int ListedAfter = 0);
 
 /// <summary>A task of a user's DAG.</summary>
 /// <param name="TaskId">Its id.</param>
