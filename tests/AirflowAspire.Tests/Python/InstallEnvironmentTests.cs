@@ -140,7 +140,10 @@ public sealed class InstallEnvironmentTests
         Assert.Contains($"Installed pip and {requirements} into", first.Output);
         Assert.True(second.ExitCode == 0, second.Output);
         Assert.Contains("Unchanged:", second.Output);
-        Assert.True(unchanged < TimeSpan.FromSeconds(5), $"an unchanged file took {unchanged}");
+        // Nothing ran: no venv, no pip (each command is echoed as "$ …"). How fast that is belongs to a benchmark: under load
+        // the Python start alone took 10 s here.
+        Assert.DoesNotContain("$ ", second.Output);
+        TestContext.Current.TestOutputHelper?.WriteLine($"An unchanged file took {unchanged.TotalSeconds:0.00} s.");
         Assert.True(third.ExitCode == 0, third.Output);
         Assert.Contains($"Installed pip and {requirements} into", third.Output);
         var site = Directory.GetDirectories(Path.Combine(venv, "lib")).Single();
