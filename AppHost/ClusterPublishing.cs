@@ -35,6 +35,23 @@ public static class ClusterPublishing
                 "postgres when publishing: SQLite is a file on one machine, which Airflow's processes, each a container on a cluster, " +
                 "cannot share; publish with --Airflow:Database=postgres");
         }
+        // The user's project files are of this machine too: a published deployment runs Airflow's image, which has none of
+        // them. Refused rather than left out, so that a manifest never quietly lacks the user's packages or connections.
+        foreach (var (key, value, fix) in new[]
+        {
+            (nameof(AirflowSettings.Requirements), airflow.Requirements, "install them into your Airflow image (FROM apache/airflow, pip install -r with Airflow's constraints)"),
+            (nameof(AirflowSettings.PluginsFolder), airflow.PluginsFolder, "copy the folder into your Airflow image's /opt/airflow/plugins"),
+            (nameof(AirflowSettings.Connections), airflow.Connections, "keep them in a secrets backend of the cluster (or AIRFLOW_CONN_* secrets)"),
+            (nameof(AirflowSettings.Variables), airflow.Variables, "keep them in a secrets backend of the cluster (or AIRFLOW_VAR_* secrets)"),
+            (nameof(AirflowSettings.Pools), airflow.Pools, "create them once on the cluster (airflow pools import, or the REST API)"),
+        })
+        {
+            if (value is { Length: > 0 })
+            {
+                throw new InvalidSettingException(AirflowSettings.SectionName, key, value,
+                    $"unset when publishing: it names a file of this machine, which a cluster's containers do not have; {fix}");
+            }
+        }
         ThrowIfExecutable(configuration, DragonflySettings.SectionName, "Dragonfly");
         ThrowIfExecutable(configuration, RedisSettings.SectionName, "Redis");
     }

@@ -244,6 +244,12 @@ public sealed class ManifestPublishTests(ManifestPublishTests.Published publishe
     [InlineData("--Dragonfly:Executable=STANDIN", "Dragonfly:Executable", "--Dragonfly:Executable=")]
     [InlineData("--Redis:Executable=STANDIN", "Redis:Executable", "--Redis:Executable=")]
     [InlineData("--Benchmark:Brokers=dragonfly,redis", "Benchmark:Brokers", "publish without it")]
+    // A user's project files: a manifest must not quietly lack them.
+    [InlineData("--Airflow:Requirements=tests/SampleProject/requirements.txt", "Airflow:Requirements", "into your Airflow image")]
+    [InlineData("--Airflow:PluginsFolder=tests/SampleProject/plugins", "Airflow:PluginsFolder", "/opt/airflow/plugins")]
+    [InlineData("--Airflow:Connections=tests/SampleProject/connections.json", "Airflow:Connections", "secrets backend")]
+    [InlineData("--Airflow:Variables=tests/SampleProject/variables.json", "Airflow:Variables", "secrets backend")]
+    [InlineData("--Airflow:Pools=tests/SampleProject/pools.json", "Airflow:Pools", "airflow pools import")]
     public async Task What_only_runs_on_this_machine_is_refused_naming_the_setting_and_the_fix(string argument, string setting, string fix)
     {
         // SQLite is the default: every other case publishes with PostgreSQL, so only its own setting is wrong.
