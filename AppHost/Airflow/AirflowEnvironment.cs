@@ -27,15 +27,7 @@ public static class AirflowEnvironment
         env["AIRFLOW__CORE__EXECUTOR"] = "CeleryExecutor";
         env["AIRFLOW__CORE__DAGS_FOLDER"] = airflow.Paths.DagsFolder;
         env["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False";
-        if (airflow.Paths.PluginsFolder is { } plugins)
-        {
-            env["AIRFLOW__CORE__PLUGINS_FOLDER"] = plugins;
-        }
-        if (airflow.Paths.NeedsVerificationBundle)
-        {
-            // The user's DAGs in Airflow's default bundle, the Verifier's own DAG in a bundle of its own.
-            env["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = AirflowDagBundles.ConfigList(airflow.Paths);
-        }
+        ApplyProjectFolders(env, airflow.Paths);
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = airflow.MetadataDatabase;
 
         // Celery: broker on db 0, results on db 1, both with the broker's password.
@@ -76,6 +68,23 @@ public static class AirflowEnvironment
         // 1 s: the result and the slot follow the task within a second, for one heartbeat a second per running task instead
         // of one every 5 s, which one machine's api-server takes in its stride.
         env["AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL"] = WorkerHeartbeatSeconds.ToString(invariant);
+    }
+
+    /// <summary>
+    /// The user's plugins folder (<c>[core] plugins_folder</c>, when set) and, beside a user's DAGs folder, the DAG bundles that
+    /// bring the Verifier's own DAG (<see cref="AirflowDagBundles"/>): the same on every host, the workers-only one included.
+    /// </summary>
+    public static void ApplyProjectFolders(IDictionary<string, object> env, AirflowPaths paths)
+    {
+        if (paths.PluginsFolder is { } plugins)
+        {
+            env["AIRFLOW__CORE__PLUGINS_FOLDER"] = plugins;
+        }
+        if (paths.NeedsVerificationBundle)
+        {
+            // The user's DAGs in Airflow's default bundle, the Verifier's own DAG in a bundle of its own.
+            env["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = AirflowDagBundles.ConfigList(paths);
+        }
     }
 
     /// <summary>

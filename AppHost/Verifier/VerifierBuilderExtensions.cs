@@ -1,4 +1,3 @@
-using System.Reflection;
 using AirflowAspire.AppHost.Airflow;
 using AirflowAspire.AppHost.Verifier;
 using Aspire.Hosting.ApplicationModel;
@@ -20,12 +19,11 @@ public static class VerifierBuilderExtensions
     public static IResourceBuilder<VerifierResource> AddVerifier(this IDistributedApplicationBuilder builder, [ResourceName] string name)
     {
         var program = VerifierResource.BuiltProgram();
-        var configuration = typeof(VerifierResource).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
         var resource = new VerifierResource(name, VerifierResource.DotnetHost(), Path.GetDirectoryName(VerifierResource.ProjectPath)!);
         return builder.AddResource(resource)
             .WithArgs(program is not null
                 ? [program]
-                : ["run", "--project", VerifierResource.ProjectPath, "--no-build", "--configuration", configuration, "--no-launch-profile"])
+                : ["run", "--project", VerifierResource.ProjectPath, "--no-build", "--configuration", VerifierResource.Configuration, "--no-launch-profile"])
             .WithOtlpExporter()
             // What Aspire gives a project, which the Verifier's host reads as it did under `dotnet run`.
             .WithEnvironment("DOTNET_ENVIRONMENT", builder.Environment.EnvironmentName)

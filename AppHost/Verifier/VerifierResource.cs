@@ -17,15 +17,18 @@ public sealed class VerifierResource(string name, string command, string working
     /// <summary>The Verifier's project file.</summary>
     public static string ProjectPath => new Projects.Verifier().ProjectPath;
 
+    /// <summary>The build configuration of this AppHost, which <c>dotnet run --project AppHost</c> built the Verifier in too.</summary>
+    public static string Configuration
+        => typeof(VerifierResource).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+
     /// <summary>
     /// Its program in the build output of this AppHost's configuration (<c>bin/Debug/net10.0/Verifier.dll</c>), or null
     /// when it is not there (a build with another output path): the Verifier is then started with <c>dotnet run</c>.
     /// </summary>
     public static string? BuiltProgram()
     {
-        var configuration = typeof(VerifierResource).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
         var framework = $"net{Environment.Version.Major}.{Environment.Version.Minor}";
-        var program = Path.Combine(Path.GetDirectoryName(ProjectPath)!, "bin", configuration, framework, "Verifier.dll");
+        var program = Path.Combine(Path.GetDirectoryName(ProjectPath)!, "bin", Configuration, framework, "Verifier.dll");
         return File.Exists(program) ? program : null;
     }
 

@@ -19,15 +19,8 @@ public static class JoinedEnvironment
         // The worker parses the DAG file itself: this host needs its own copy (a missing one fails the task, naming the file).
         env["AIRFLOW__CORE__DAGS_FOLDER"] = paths.DagsFolder;
         env["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False";
-        // As on the main host (AirflowEnvironment): the Verifier's DAG from a bundle of its own beside a user's DAGs folder.
-        if (paths.NeedsVerificationBundle)
-        {
-            env["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = AirflowDagBundles.ConfigList(paths);
-        }
-        if (paths.PluginsFolder is { } plugins)
-        {
-            env["AIRFLOW__CORE__PLUGINS_FOLDER"] = plugins;
-        }
+        // As on the main host: the plugins folder, and the Verifier's DAG from a bundle of its own beside a user's DAGs folder.
+        AirflowEnvironment.ApplyProjectFolders(env, paths);
 
         // The 3.0.3-era Celery provider (3.12.1) checks the metadata database's migrations when a worker starts (skipped on
         // Airflow 3 from provider 3.12.4, apache/airflow#55878). A worker here reaches no database: check_migrations off, and

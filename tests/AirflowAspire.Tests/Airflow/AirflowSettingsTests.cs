@@ -20,9 +20,7 @@ public sealed class AirflowSettingsTests
     [InlineData("--Airflow:Requirements=/nonexistent/requirements.txt", "Airflow:Requirements", "'/nonexistent/requirements.txt' is not valid: expected an existing requirements file")]
     public async Task Invalid_setting_stops_the_AppHost_naming_it(string argument, string setting, string expected)
     {
-        var exception = await Assert.ThrowsAnyAsync<Exception>(() => AppHostModel.BuildAsync(argument));
-
-        var invalid = Assert.IsType<InvalidSettingException>(exception.GetBaseException());
+        var invalid = await AppHostModel.InvalidSettingAsync(argument);
         Assert.Equal(setting, invalid.Setting);
         Assert.Contains(expected, invalid.Message);
     }
@@ -33,9 +31,7 @@ public sealed class AirflowSettingsTests
     [InlineData("3.0.1", "[webserver] secret_key")]
     public async Task An_Airflow_version_the_AppHost_cannot_run_is_refused_with_the_reason(string version, string reason)
     {
-        var exception = await Assert.ThrowsAnyAsync<Exception>(() => AppHostModel.BuildAsync($"--Airflow:Version={version}"));
-
-        var invalid = Assert.IsType<InvalidSettingException>(exception.GetBaseException());
+        var invalid = await AppHostModel.InvalidSettingAsync($"--Airflow:Version={version}");
         Assert.Equal("Airflow:Version", invalid.Setting);
         Assert.Contains(reason, invalid.Message);
         Assert.Contains("from 3.0.2, 3.1.0, 3.2.0, 3.3.0 on", invalid.Message);
@@ -49,9 +45,7 @@ public sealed class AirflowSettingsTests
     [InlineData("3.3.2", "3.15", "3.10 to 3.14")]
     public async Task A_Python_the_line_does_not_support_is_refused_naming_the_lines_range(string version, string python, string range)
     {
-        var exception = await Assert.ThrowsAnyAsync<Exception>(() => AppHostModel.BuildAsync($"--Airflow:Version={version}", $"--Airflow:PythonVersion={python}"));
-
-        var invalid = Assert.IsType<InvalidSettingException>(exception.GetBaseException());
+        var invalid = await AppHostModel.InvalidSettingAsync($"--Airflow:Version={version}", $"--Airflow:PythonVersion={python}");
         Assert.Equal("Airflow:PythonVersion", invalid.Setting);
         Assert.Contains(range, invalid.Message);
     }

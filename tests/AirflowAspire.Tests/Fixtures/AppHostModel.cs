@@ -49,6 +49,13 @@ public static class AppHostModel
         return new App(builder.Build());
     }
 
+    /// <summary>Builds the model with <paramref name="args"/>, which must stop it with a bad setting; returns that setting's exception.</summary>
+    public static async Task<AirflowAspire.AppHost.InvalidSettingException> InvalidSettingAsync(params string[] args)
+    {
+        var exception = await Assert.ThrowsAnyAsync<Exception>(() => BuildAsync(args));
+        return Assert.IsType<AirflowAspire.AppHost.InvalidSettingException>(exception.GetBaseException());
+    }
+
     /// <summary>A built model of the AppHost, disposed with <c>await using</c>.</summary>
     public sealed class App(DistributedApplication app) : IHost, IAsyncDisposable
     {

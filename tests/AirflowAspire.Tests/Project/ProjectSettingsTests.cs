@@ -149,7 +149,7 @@ public sealed class ProjectSettingsTests
     [InlineData("Pools", "/nonexistent/pools.json", "an existing file")]
     public async Task A_missing_project_folder_or_file_stops_the_AppHost_naming_the_setting(string key, string path, string expected)
     {
-        var invalid = await InvalidAsync($"--Airflow:{key}={path}");
+        var invalid = await AppHostModel.InvalidSettingAsync($"--Airflow:{key}={path}");
 
         Assert.Equal($"Airflow:{key}", invalid.Setting);
         Assert.Contains(expected, invalid.Message);
@@ -166,7 +166,7 @@ public sealed class ProjectSettingsTests
         var file = Path.Combine(folder.Path, name);
         await File.WriteAllTextAsync(file, content, TestContext.Current.CancellationToken);
 
-        var invalid = await InvalidAsync($"--Airflow:{key}={file}");
+        var invalid = await AppHostModel.InvalidSettingAsync($"--Airflow:{key}={file}");
 
         Assert.Equal($"Airflow:{key}", invalid.Setting);
         Assert.Contains(expected, invalid.Message);
@@ -185,7 +185,7 @@ public sealed class ProjectSettingsTests
         File.SetUnixFileMode(file, UnixFileMode.None);
 #pragma warning restore CA1416
 
-        var invalid = await InvalidAsync($"--Airflow:Connections={file}");
+        var invalid = await AppHostModel.InvalidSettingAsync($"--Airflow:Connections={file}");
 
         Assert.Equal("Airflow:Connections", invalid.Setting);
         Assert.Contains("a file this user can read", invalid.Message);
@@ -200,7 +200,7 @@ public sealed class ProjectSettingsTests
         var file = Path.Combine(folder.Path, "connections.json");
         File.CreateSymbolicLink(file, "/proc/self/mem");
 
-        var invalid = await InvalidAsync($"--Airflow:Connections={file}");
+        var invalid = await AppHostModel.InvalidSettingAsync($"--Airflow:Connections={file}");
 
         Assert.Equal("Airflow:Connections", invalid.Setting);
         Assert.Contains("a file this user can read (IOException", invalid.Message);
@@ -213,16 +213,10 @@ public sealed class ProjectSettingsTests
         var file = Path.Combine(folder.Path, "connections.json");
         await File.WriteAllTextAsync(file, "{\"c\": {\"password\": \"s3cr3t-value\" \"host\": 1}}", TestContext.Current.CancellationToken);
 
-        var invalid = await InvalidAsync($"--Airflow:Connections={file}");
+        var invalid = await AppHostModel.InvalidSettingAsync($"--Airflow:Connections={file}");
 
         Assert.Contains("not valid JSON at line 1", invalid.Message);
         Assert.DoesNotContain("s3cr3t", invalid.Message);
-    }
-
-    private static async Task<InvalidSettingException> InvalidAsync(params string[] args)
-    {
-        var exception = await Assert.ThrowsAnyAsync<Exception>(() => AppHostModel.BuildAsync(args));
-        return Assert.IsType<InvalidSettingException>(exception.GetBaseException());
     }
 
     private static bool Waits(IResource resource, IResource on)
