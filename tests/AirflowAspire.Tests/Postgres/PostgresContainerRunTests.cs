@@ -35,11 +35,12 @@ public sealed class PostgresContainerRunTests
         // The database Aspire created once the server was healthy ("airflow") holds what the migration wrote there.
         await using var connection = new NpgsqlConnection(await run.App.App.GetConnectionStringAsync("airflow-db", TestContext.Current.CancellationToken));
         await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var query = new NpgsqlCommand("SELECT current_database(), (SELECT version FROM standin_migration)", connection);
+        await using var query = new NpgsqlCommand("SELECT current_database(), (SELECT version_num FROM alembic_version)", connection);
         await using var reader = await query.ExecuteReaderAsync(TestContext.Current.CancellationToken);
         Assert.True(await reader.ReadAsync(TestContext.Current.CancellationToken));
         Assert.Equal("airflow", reader.GetString(0));
-        Assert.Equal("standin-1", reader.GetString(1));
+        // Alembic's version table, at the head of the stand-in's migration scripts (tests/AirflowStandIn/src/airflow/migrations/versions).
+        Assert.Equal("9c3e4f1a2b60", reader.GetString(1));
     }
 
     [Fact]

@@ -1,8 +1,12 @@
 """The metadata database: one SQLite file shared by every process (WAL, busy timeout).
 
 On PostgreSQL (``postgresql+psycopg2://`` URLs, with Debian's python3-psycopg2) only ``airflow db migrate`` and
-``airflow db check-migrations`` work: the migration connects, records the schema version in ``standin_migration`` and
+``airflow db check-migrations`` work: the migration connects, writes the head revision to ``alembic_version`` and
 names the server; every other process refuses the URL, as before, since its queries are SQLite's.
+
+The schema's version is Alembic's, as Airflow keeps it: one row in ``alembic_version`` (``version_num``), the head of the
+migration scripts (airflow_standin/migrations.py). ``airflow db migrate`` writes it; every process compares it with the
+scripts' heads at its start, as ``check_and_run_migrations`` does.
 
 The schema is the stand-in's own, not Airflow's; it holds what the REST API, the scheduler and the
 Task Execution API need. ``airflow db migrate`` creates it; every other process refuses to start on an
@@ -17,13 +21,13 @@ import os
 import sqlite3
 import sys
 
-from airflow_standin import AIRFLOW_VERSION
+from airflow_standin import AIRFLOW_VERSION, migrations
 from airflow_standin.config import conf
 
-SCHEMA_VERSION = "standin-1"
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS standin_migration (version TEXT NOT NULL, airflow_version TEXT NOT NULL);
+-- Alembic's version table (migrations/env.py: version_table = "alembic_version").
+CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS job (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     dag_id TEXT, state TEXT, job_type TEXT,
@@ -155,10 +159,12 @@ def migrate_postgres(url: str) -> None:
         with con, con.cursor() as cur:
             cur.execute("SHOW server_version")
             print(f"Connected to PostgreSQL {cur.fetchone()[0]}")
-            cur.execute("CREATE TABLE IF NOT EXISTS standin_migration "
-                        "(version TEXT NOT NULL, airflow_version TEXT NOT NULL)")
-            cur.execute("DELETE FROM standin_migration")
-            cur.execute("INSERT INTO standin_migration VALUES (%s, %s)", (SCHEMA_VERSION, AIRFLOW_VERSION))
+            cur.execute("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+            cur.execute("SELECT version_num FROM alembic_version")
+            _upgrade_from({row[0] for row in cur.fetchall()})
+            cur.execute("DELETE FROM alembic_version")
+            for head in sorted(migrations.heads()):
+                cur.execute("INSERT INTO alembic_version VALUES (%s)", (head,))
     finally:
         con.close()
     print("Database migrating done!")
@@ -192,6 +198,19 @@ def write(con: sqlite3.Connection):
         con.execute("COMMIT")
 
 
+def _upgrade_from(current: set[str]) -> None:
+    """Alembic's upgrade from the database's revision: one the scripts do not know stops it with its CommandError (a newer
+    Airflow's database, or a downgraded install), as ``command.upgrade`` raises it through ``airflow db migrate``."""
+    known = migrations.revisions()
+    for revision in sorted(current):
+        if revision not in known:
+            print(f"alembic.util.exc.CommandError: Can't locate revision identified by '{revision}'", file=sys.stderr)
+            sys.exit(1)
+    if current:
+        # utils/db.py upgradedb: a database with a revision is migrated (a new one is initialized, without this line).
+        print("Migrating the Airflow database")
+
+
 def migrate() -> None:
     url = postgres_url()
     if url is not None:
@@ -203,8 +222,10 @@ def migrate() -> None:
     con = connect(create=True)
     con.executescript(SCHEMA)
     with write(con):
-        con.execute("DELETE FROM standin_migration")
-        con.execute("INSERT INTO standin_migration VALUES (?, ?)", (SCHEMA_VERSION, AIRFLOW_VERSION))
+        _upgrade_from({row[0] for row in con.execute("SELECT version_num FROM alembic_version")})
+        con.execute("DELETE FROM alembic_version")
+        for head in sorted(migrations.heads()):
+            con.execute("INSERT INTO alembic_version VALUES (?)", (head,))
         # utils/db.py add_default_pool_if_not_exists, run by every `db migrate`: default_pool with
         # [core] default_pool_task_slot_count slots (config.yml: 128), "Default pool", include_deferred False.
         if con.execute("SELECT 1 FROM slot_pool WHERE pool = 'default_pool'").fetchone() is None:
@@ -226,9 +247,8 @@ def is_migrated() -> bool:
             return False
         try:
             with con.cursor() as cur:
-                cur.execute("SELECT version FROM standin_migration")
-                row = cur.fetchone()
-            return row is not None and row[0] == SCHEMA_VERSION
+                cur.execute("SELECT version_num FROM alembic_version")
+                return {row[0] for row in cur.fetchall()} == migrations.heads()
         except psycopg2.Error:
             return False
         finally:
@@ -238,8 +258,7 @@ def is_migrated() -> bool:
     except sqlite3.OperationalError:
         return False
     try:
-        row = con.execute("SELECT version FROM standin_migration").fetchone()
-        return row is not None and row[0] == SCHEMA_VERSION
+        return {row[0] for row in con.execute("SELECT version_num FROM alembic_version")} == migrations.heads()
     except sqlite3.OperationalError:
         return False
     finally:
@@ -256,10 +275,11 @@ def check_migrations_or_exit() -> None:
     if os.path.exists(sqlite_path()):
         try:
             con = connect()
-            has_table = con.execute(
-                "SELECT 1 FROM sqlite_master WHERE name = 'standin_migration'").fetchone()
+            # check_and_run_migrations: no revision in the database is "initialize", another revision "migrate".
+            has_revision = con.execute("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").fetchone() \
+                and con.execute("SELECT 1 FROM alembic_version").fetchone()
             con.close()
-            verb = "migrate" if has_table else "initialize"
+            verb = "migrate" if has_revision else "initialize"
         except sqlite3.Error:
             pass
     print(
