@@ -60,9 +60,7 @@ public static class AirflowBuilderExtensions
             .ExcludeFromManifest()
             .Resource;
 
-        resource.Migration = airflow.AddProcess(new AirflowProcessResource($"{name}-migrate", resource, AirflowRole.Migration))
-            .WithArgs("db", "migrate")
-            .Resource;
+        resource.Migration = airflow.AddMigration($"{name}-migrate").Resource;
         resource.ApiServer = airflow.AddApiServer($"{name}-api").Resource;
 
         // What a deployment cannot run without, checked before anything starts: processes can be added in any order.
@@ -107,6 +105,30 @@ public static class AirflowBuilderExtensions
         return environment.Avoiding(AirflowLines.BrokenCeleryProvider,
             "its workers, which the AppHost starts with --celery-hostname, reserve tasks and never run them (apache/airflow#59707, fixed in 3.19.0 by apache/airflow#65826)",
             AirflowLines.CeleryProviderCompanion);
+    }
+
+    /// <summary>
+    /// The metadata database's migration, once, before every other process. Airflow's image runs <c>airflow db migrate</c>;
+    /// here <c>migrate_database.py</c> runs it only when the database is not at the installed Airflow's head, by the check
+    /// every Airflow process makes at its start, read without importing Airflow (seconds of every start otherwise).
+    /// </summary>
+    private static IResourceBuilder<AirflowProcessResource> AddMigration(this IResourceBuilder<AirflowResource> airflow, string name)
+    {
+        var resource = airflow.Resource;
+        if (resource.InContainers)
+        {
+            return airflow.AddProcess(new AirflowProcessResource(name, resource, AirflowRole.Migration)).WithArgs("db", "migrate");
+        }
+        var script = Path.Combine(airflow.ApplicationBuilder.AppHostDirectory, "Airflow", "Python", "migrate_database.py");
+        return airflow.AddProcess(new AirflowProcessResource(name, resource, AirflowRole.Migration, "python"))
+            .WithArgs(context =>
+            {
+                context.Args.Add(script);
+                if (resource.Settings.AlwaysMigrate)
+                {
+                    context.Args.Add("--always");
+                }
+            });
     }
 
     /// <summary>The api-server that <see cref="AddAirflow"/> added.</summary>

@@ -74,7 +74,10 @@ public sealed class AirflowResource : Resource
     /// <summary>The one-shot resource that makes the Python environment ready (installs it, or checks an existing one).</summary>
     public PythonEnvironmentResource Environment { get; internal set; } = null!;
 
-    /// <summary>The one-shot <c>airflow db migrate</c>.</summary>
+    /// <summary>
+    /// The one-shot <c>airflow db migrate</c>: on this machine run by <c>migrate_database.py</c>, only when the database is not
+    /// already at the installed Airflow's head (see <see cref="AirflowSettings.AlwaysMigrate"/>).
+    /// </summary>
     public AirflowProcessResource Migration { get; internal set; } = null!;
 
     /// <summary>The api-server, whose endpoint serves the UI, the REST API and the Task Execution API.</summary>
@@ -190,8 +193,9 @@ public enum AirflowRole
 /// <param name="name">The resource name.</param>
 /// <param name="airflow">The deployment.</param>
 /// <param name="role">What it does.</param>
-public class AirflowProcessResource(string name, AirflowResource airflow, AirflowRole role)
-    : PythonAppResource(name, "airflow", airflow.Paths.Root, airflow.Paths.VirtualEnvironment)
+/// <param name="executableName">The environment's executable it runs: <c>airflow</c>, or <c>python</c> for a script of the AppHost's.</param>
+public class AirflowProcessResource(string name, AirflowResource airflow, AirflowRole role, string executableName = "airflow")
+    : PythonAppResource(name, executableName, airflow.Paths.Root, airflow.Paths.VirtualEnvironment)
 {
     /// <summary>The deployment the process belongs to.</summary>
     public AirflowResource Airflow { get; } = airflow;

@@ -45,6 +45,13 @@ public sealed partial class AirflowSettings
     /// <summary>Task slots per worker (<c>--concurrency</c>).</summary>
     public int Concurrency { get; init; } = 4;
 
+    /// <summary>
+    /// Run <c>airflow db migrate</c> at every start. Unset, it runs only when the metadata database is not at the head of the
+    /// installed Airflow's migration scripts (or when that cannot be read for certain), which every Airflow process checks
+    /// again at its start: importing Airflow to find nothing to migrate cost seconds of every start.
+    /// </summary>
+    public bool AlwaysMigrate { get; init; }
+
     /// <summary>Run the triggerer (only deferrable operators need it).</summary>
     public bool Triggerer { get; init; } = true;
 
@@ -124,7 +131,7 @@ public sealed partial class AirflowSettings
     /// <param name="repositoryTop">Where relative paths start (see <see cref="RepositoryPaths"/>).</param>
     public static AirflowSettings From(IConfiguration configuration, string repositoryTop)
     {
-        var settings = configuration.GetSection(SectionName).Get<AirflowSettings>() ?? new AirflowSettings();
+        var settings = SettingsSection.Bind<AirflowSettings>(configuration, SectionName);
         settings.VirtualEnvironment = RepositoryPaths.Resolve(settings.VirtualEnvironment, repositoryTop);
         settings.Home = RepositoryPaths.Resolve(settings.Home, repositoryTop);
         settings.DagsFolder = RepositoryPaths.Resolve(settings.DagsFolder, repositoryTop);

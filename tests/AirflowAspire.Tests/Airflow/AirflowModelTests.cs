@@ -34,8 +34,12 @@ public sealed class AirflowModelTests
         var flower = app.Resource<AirflowProcessResource>("airflow-flower");
         var flowerPort = await flower.GetEndpoint("http").Property(EndpointProperty.TargetPort).GetValueAsync(TestContext.Current.CancellationToken);
 
-        Assert.All(Processes, name => Assert.Equal(airflow, app.Resource<AirflowProcessResource>(name).Command));
-        Assert.Equal(["db", "migrate"], await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-migrate")));
+        Assert.All(Processes.Skip(1), name => Assert.Equal(airflow, app.Resource<AirflowProcessResource>(name).Command));
+        // The migration is the environment's python running the AppHost's check, which runs `airflow db migrate` when the
+        // database is not at head (tests/AirflowAspire.Tests/Airflow/MigrationCheckTests.cs).
+        var migration = app.Resource<AirflowProcessResource>("airflow-migrate");
+        Assert.Equal(Path.Combine(Path.GetDirectoryName(airflow)!, "python"), migration.Command);
+        Assert.Equal([Path.Combine(AppHostModel.AppHostDirectory, "Airflow", "Python", "migrate_database.py")], await app.ArgumentsAsync(migration));
         Assert.Equal(["api-server", "--port", apiPort!, "--host", "127.0.0.1"], await app.ArgumentsAsync(api));
         Assert.Equal(["scheduler"], await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-scheduler")));
         Assert.Equal(["dag-processor"], await app.ArgumentsAsync(app.Resource<AirflowProcessResource>("airflow-dag-processor")));
