@@ -57,7 +57,7 @@ public sealed class BenchmarkSettings
     /// <summary>Reads and checks the section; a bad value stops the AppHost with the setting's name and the fix.</summary>
     public static BenchmarkSettings From(IConfiguration configuration)
     {
-        var settings = configuration.GetSection(SectionName).Get<BenchmarkSettings>() ?? new BenchmarkSettings();
+        var settings = SettingsSection.Bind<BenchmarkSettings>(configuration, SectionName);
         var brokers = settings.BrokerList;
         if (brokers.Any(b => !KnownBrokers.Contains(b)) || brokers.Distinct().Count() != brokers.Count)
         {

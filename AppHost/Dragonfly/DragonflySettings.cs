@@ -64,7 +64,7 @@ public sealed partial class DragonflySettings
     /// <param name="repositoryTop">Where a relative <c>Executable</c> starts (see <see cref="RepositoryPaths"/>).</param>
     public static DragonflySettings From(IConfiguration configuration, string repositoryTop)
     {
-        var settings = configuration.GetSection(SectionName).Get<DragonflySettings>() ?? new DragonflySettings();
+        var settings = SettingsSection.Bind<DragonflySettings>(configuration, SectionName);
         settings.Executable = RepositoryPaths.Resolve(settings.Executable, repositoryTop);
         settings.Validate();
         return settings;

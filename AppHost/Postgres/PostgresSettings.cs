@@ -36,7 +36,7 @@ public sealed class PostgresSettings
     /// <summary>Reads and checks the section; a bad value stops the AppHost with the setting's name and the fix.</summary>
     public static PostgresSettings From(IConfiguration configuration)
     {
-        var settings = configuration.GetSection(SectionName).Get<PostgresSettings>() ?? new PostgresSettings();
+        var settings = SettingsSection.Bind<PostgresSettings>(configuration, SectionName);
         settings.ContainerImage.Validate();
         return settings;
     }

@@ -29,7 +29,7 @@ public sealed class RedisSettings
     /// <summary>Reads and checks the section; a bad value stops the AppHost with the setting's name and the fix.</summary>
     public static RedisSettings From(IConfiguration configuration, string repositoryTop)
     {
-        var settings = configuration.GetSection(SectionName).Get<RedisSettings>() ?? new RedisSettings();
+        var settings = SettingsSection.Bind<RedisSettings>(configuration, SectionName);
         settings.Executable = RepositoryPaths.Resolve(settings.Executable, repositoryTop);
         if (settings.Executable is { Length: > 0 } path && !File.Exists(path))
         {

@@ -18,6 +18,12 @@ public sealed class AirflowSettingsTests
     [InlineData("--Airflow:VirtualEnvironment=/tmp", "Airflow:VirtualEnvironment", "it has no bin/airflow")]
     [InlineData("--Airflow:DagsFolder=/nonexistent/dags", "Airflow:DagsFolder", "an existing folder of DAG files")]
     [InlineData("--Airflow:Requirements=/nonexistent/requirements.txt", "Airflow:Requirements", "'/nonexistent/requirements.txt' is not valid: expected an existing requirements file")]
+    // Values of the wrong type, which the configuration binder cannot convert, in each section that is bound.
+    [InlineData("--Airflow:AlwaysMigrate=sometimes", "Airflow:AlwaysMigrate", "'sometimes' is not valid: expected true or false")]
+    [InlineData("--Airflow:Concurrency=4.5", "Airflow:Concurrency", "'4.5' is not valid: expected a whole number")]
+    [InlineData("--Dragonfly:Persistent=1", "Dragonfly:Persistent", "'1' is not valid: expected true or false")]
+    [InlineData("--Dragonfly:MaxMemoryMiB=lots", "Dragonfly:MaxMemoryMiB", "'lots' is not valid: expected a whole number")]
+    [InlineData("--Benchmark:Rounds=x", "Benchmark:Rounds", "'x' is not valid: expected a whole number")]
     public async Task Invalid_setting_stops_the_AppHost_naming_it(string argument, string setting, string expected)
     {
         var invalid = await AppHostModel.InvalidSettingAsync(argument);

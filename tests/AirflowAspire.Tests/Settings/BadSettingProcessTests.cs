@@ -14,6 +14,9 @@ public sealed class BadSettingProcessTests
     [InlineData("--Airflow:PythonVersion=3.15", "Setting Airflow:PythonVersion = '3.15' is not valid")]
     [InlineData("--Airflow:Workers=0", "Setting Airflow:Workers = '0' is not valid")]
     [InlineData("--Dragonfly:Threads=0", "Setting Dragonfly:Threads = '0' is not valid")]
+    // Values the configuration binder cannot convert, which aborted with its InvalidOperationException.
+    [InlineData("--Airflow:Triggerer=maybe", "Setting Airflow:Triggerer = 'maybe' is not valid: expected true or false.")]
+    [InlineData("--Airflow:Workers=two", "Setting Airflow:Workers = 'two' is not valid: expected a whole number.")]
     public async Task A_bad_setting_prints_only_its_message_and_exits_1(string argument, string message)
     {
         var start = new ProcessStartInfo("dotnet", [AppHostModel.AppHostDll, argument])
