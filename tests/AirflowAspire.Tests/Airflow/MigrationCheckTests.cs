@@ -190,31 +190,17 @@ public sealed class MigrationCheckTests
     private static async Task<(int ExitCode, string Output)> RunAsync(AirflowStandIn standIn, string command, string[] arguments,
         Dictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(command, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(command, arguments);
         start.Environment["AIRFLOW_HOME"] = Home(standIn);
         start.Environment["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = $"sqlite:///{Database(standIn)}";
         foreach (var (name, value) in environment ?? [])
         {
             start.Environment[name] = value;
         }
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var bound = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        bound.CancelAfter(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(bound.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{command} {string.Join(' ', arguments)} did not end within 60 s: {await output}{await error}");
-        }
-        var result = (process.ExitCode, await output + await error);
+        var result = await ProcessRun.RunAsync(start, TimeSpan.FromSeconds(60));
         if (command == DebianPrerequisites.Python && result.ExitCode != 0)
         {
-            throw new InvalidOperationException(result.Item2);
+            throw new InvalidOperationException(result.Output);
         }
         return result;
     }

@@ -88,19 +88,15 @@ public sealed class CheckRequirementsTests
         return file;
     }
 
-    private static async Task<(int ExitCode, string Output)> CheckAsync(AirflowStandIn standIn, string requirements, bool standardLibraryOnly)
+    private static Task<(int ExitCode, string Output)> CheckAsync(AirflowStandIn standIn, string requirements, bool standardLibraryOnly)
     {
         var start = new ProcessStartInfo(Path.Combine(standIn.VirtualEnvironment, "bin", "python"),
             [Script, "--distribution", "apache-airflow", "--version", standIn.AirflowVersion, "--module", "airflow", "--executable", "airflow",
-             "--requirements", requirements]) { RedirectStandardOutput = true, RedirectStandardError = true };
+             "--requirements", requirements]);
         if (standardLibraryOnly)
         {
             start.Environment["AIRFLOWASPIRE_REQUIREMENTS_STDLIB_ONLY"] = "1";
         }
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        return (process.ExitCode, await output + await error);
+        return ProcessRun.RunAsync(start, TimeSpan.FromMinutes(2));
     }
 }

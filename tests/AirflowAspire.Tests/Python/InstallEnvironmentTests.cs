@@ -244,19 +244,13 @@ public sealed class InstallEnvironmentTests
 
     private static Task<(int ExitCode, string Output)> RunAsync(params string[] args) => RunAsync(new Dictionary<string, string>(), args);
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(Dictionary<string, string> environment, params string[] args)
+    private static Task<(int ExitCode, string Output)> RunAsync(Dictionary<string, string> environment, params string[] args)
     {
-        var start = new ProcessStartInfo("python3", [Script, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("python3", [Script, .. args]);
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;
         }
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var bound = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        bound.CancelAfter(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(bound.Token);
-        return (process.ExitCode, await output + await error);
+        return ProcessRun.RunAsync(start, TimeSpan.FromMinutes(2));
     }
 }
