@@ -75,6 +75,11 @@ def check_database_managers() -> None:
     external = (config_value("database", "external_db_managers") or "").strip()
     if external:
         raise MustMigrate(f"[database] external_db_managers is {external}, whose tables `airflow db migrate` migrates too")
+    # Airflow's tables (slot_pool among them) in a schema of their own (models/base.py: the metadata's schema): not where this
+    # check reads them.
+    schema = (config_value("database", "sql_alchemy_schema") or "").strip()
+    if schema:
+        raise MustMigrate(f"[database] sql_alchemy_schema is {schema}, where this check does not read")
 
 
 def script_heads() -> tuple[set[str], str]:

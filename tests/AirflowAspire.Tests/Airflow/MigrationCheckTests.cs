@@ -99,14 +99,15 @@ public sealed class MigrationCheckTests
         Assert.Contains("nothing to migrate", (await MigrateAsync(standIn)).Output);
     }
 
-    // What has migrations of its own (FAB's auth manager, external database managers), a value only Airflow can read (a
-    // command, a secret) and Airflow:AlwaysMigrate (--always) each run the migration, saying why.
+    // What has migrations of its own (FAB's auth manager, external database managers), tables in another schema, a value only
+    // Airflow can read (a command, a secret) and Airflow:AlwaysMigrate (--always) each run the migration, saying why.
     [Theory]
     [InlineData("AIRFLOW__CORE__AUTH_MANAGER", "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
         "[core] auth_manager is airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager, whose own tables `airflow db migrate` migrates too.")]
     [InlineData("AIRFLOW__DATABASE__EXTERNAL_DB_MANAGERS", "my_company.db.Manager",
         "[database] external_db_managers is my_company.db.Manager, whose tables `airflow db migrate` migrates too.")]
     [InlineData("AIRFLOW__CORE__AUTH_MANAGER_CMD", "echo x", "[core] auth_manager is set by AIRFLOW__CORE__AUTH_MANAGER_CMD, which is not read without Airflow.")]
+    [InlineData("AIRFLOW__DATABASE__SQL_ALCHEMY_SCHEMA", "airflow", "[database] sql_alchemy_schema is airflow, where this check does not read.")]
     [InlineData("--always", "", "Airflow:AlwaysMigrate is set.")]
     public async Task What_the_check_cannot_vouch_for_runs_the_migration_and_says_why(string setting, string value, string reason)
     {
