@@ -185,12 +185,25 @@ public static class AirflowBuilderExtensions
 
     /// <summary>
     /// The DAG processor: mandatory in Airflow 3, where the scheduler no longer parses DAG files. On a line whose dag-processor
-    /// hangs with OpenTelemetry on (3.3: apache/airflow#73583) its telemetry is off, and its log says so when it starts.
+    /// hangs with OpenTelemetry on (3.3: apache/airflow#73583) its telemetry is off, and its log says so when it starts; on a line
+    /// whose dag-processor tags two metrics with objects OTLP cannot encode (3.0) those two metrics are blocked.
     /// </summary>
     public static IResourceBuilder<AirflowProcessResource> AddDagProcessor(this IResourceBuilder<AirflowResource> airflow, [ResourceName] string name)
     {
         var processor = airflow.AddProcess(new AirflowProcessResource(name, airflow.Resource, AirflowRole.DagProcessor)).WithArgs("dag-processor");
         var line = airflow.Resource.Settings.Line;
+        if (line.DagProcessorTagsMetricsWithFileObjects)
+        {
+            // After the shared telemetry settings: only where they turned metrics on. Without it the dag-processor's log holds a
+            // traceback at every export (every 5 s) for metrics whose file_path attribute is dropped anyway.
+            processor.WithEnvironment(context =>
+            {
+                if (context.EnvironmentVariables.ContainsKey("AIRFLOW__METRICS__OTEL_ON"))
+                {
+                    context.EnvironmentVariables["AIRFLOW__METRICS__METRICS_BLOCK_LIST"] = AirflowLine.DagFileObjectMetrics;
+                }
+            });
+        }
         if (!line.DagProcessorHangsWithOpenTelemetry)
         {
             return processor;

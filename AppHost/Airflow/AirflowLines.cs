@@ -16,11 +16,23 @@ namespace AirflowAspire.AppHost.Airflow;
 /// The dag-processor's parsing processes never finish with OpenTelemetry on, so no DAG is ever serialized
 /// (apache/airflow#73583, reported on 3.3.2, open): the AppHost turns telemetry off for that process and says so.
 /// </param>
+/// <param name="DagProcessorTagsMetricsWithFileObjects">
+/// The dag-processor tags <c>dag_processing.processes</c> (and <c>processor_timeouts</c>) with the <c>DagFileInfo</c> object
+/// instead of its path (3.0.3's dag_processing/manager.py; later code passes <c>str(file.rel_path)</c>), which OTLP cannot
+/// encode: the SDK logs "Failed to encode key file_path" with a traceback at every export (seen on real 3.0.3). The AppHost
+/// blocks those two metrics on that line (<see cref="DagFileObjectMetrics"/>).
+/// </param>
 public sealed record AirflowLine(int Minor, int MinPatch, int MinPython, int MaxPython, bool ReadsStandardOtlpEnvironment,
-    bool DagProcessorHangsWithOpenTelemetry)
+    bool DagProcessorHangsWithOpenTelemetry, bool DagProcessorTagsMetricsWithFileObjects)
 {
     /// <summary>The line as written in versions, e.g. <c>3.3</c>.</summary>
     public string Name => $"3.{Minor}";
+
+    /// <summary>
+    /// <c>[metrics] metrics_block_list</c> for the metrics a <see cref="DagProcessorTagsMetricsWithFileObjects"/> line tags with
+    /// a file object: comma-separated patterns, each matched anywhere in the lower-cased name (metrics/validators.py, re.findall).
+    /// </summary>
+    public const string DagFileObjectMetrics = @"^dag_processing\.processes$,^dag_processing\.processor_timeouts$";
 }
 
 /// <summary>The Airflow lines the AppHost runs (<c>Airflow:Version</c> must be a release of one of them).</summary>
@@ -44,10 +56,11 @@ public static class AirflowLines
     /// <summary>Every line, oldest first. 3.0.0 and 3.0.1 read <c>[webserver] secret_key</c>, which 3.0.2 moved to the <c>[api] secret_key</c> the AppHost sets.</summary>
     public static IReadOnlyList<AirflowLine> All { get; } =
     [
-        new(0, MinPatch: 2, MinPython: 9, MaxPython: 12, ReadsStandardOtlpEnvironment: false, DagProcessorHangsWithOpenTelemetry: false),
-        new(1, MinPatch: 0, MinPython: 10, MaxPython: 13, ReadsStandardOtlpEnvironment: false, DagProcessorHangsWithOpenTelemetry: false),
-        new(2, MinPatch: 0, MinPython: 10, MaxPython: 13, ReadsStandardOtlpEnvironment: true, DagProcessorHangsWithOpenTelemetry: false),
-        new(3, MinPatch: 0, MinPython: 10, MaxPython: 14, ReadsStandardOtlpEnvironment: true, DagProcessorHangsWithOpenTelemetry: true),
+        new(0, MinPatch: 2, MinPython: 9, MaxPython: 12, ReadsStandardOtlpEnvironment: false, DagProcessorHangsWithOpenTelemetry: false,
+            DagProcessorTagsMetricsWithFileObjects: true),
+        new(1, MinPatch: 0, MinPython: 10, MaxPython: 13, ReadsStandardOtlpEnvironment: false, DagProcessorHangsWithOpenTelemetry: false, DagProcessorTagsMetricsWithFileObjects: false),
+        new(2, MinPatch: 0, MinPython: 10, MaxPython: 13, ReadsStandardOtlpEnvironment: true, DagProcessorHangsWithOpenTelemetry: false, DagProcessorTagsMetricsWithFileObjects: false),
+        new(3, MinPatch: 0, MinPython: 10, MaxPython: 14, ReadsStandardOtlpEnvironment: true, DagProcessorHangsWithOpenTelemetry: true, DagProcessorTagsMetricsWithFileObjects: false),
     ];
 
     /// <summary>The line of <paramref name="minor"/>, or null when the AppHost does not run it.</summary>

@@ -26,6 +26,7 @@ public sealed class AirflowLinesTests
         Assert.Equal((python[0], python[1]), (line.MinPython, line.MaxPython));
         Assert.Equal(facts.GetProperty("reads_standard_otlp_environment").GetBoolean(), line.ReadsStandardOtlpEnvironment);
         Assert.Equal(facts.GetProperty("dag_processor_hangs_with_opentelemetry").GetBoolean(), line.DagProcessorHangsWithOpenTelemetry);
+        Assert.Equal(facts.GetProperty("dag_processor_tags_metrics_with_file_objects").GetBoolean(), line.DagProcessorTagsMetricsWithFileObjects);
         Assert.NotEmpty(facts.GetProperty("sources").EnumerateArray());
     }
 

@@ -433,6 +433,27 @@ public sealed class AirflowModelTests
         }
     }
 
+    /// <summary>
+    /// On the 3.0 line the dag-processor tags two metrics with objects OTLP cannot encode, a traceback in its log at every
+    /// export (tests/.../StandIn/DagFileMetricTagsTests.cs): with telemetry on, those two metrics are blocked there, and
+    /// nowhere else.
+    /// </summary>
+    [Theory]
+    [InlineData("3.0.3", true)]
+    [InlineData("3.3.2", false)]
+    public async Task On_30_the_dag_processors_metrics_tagged_with_file_objects_are_blocked(string version, bool blocked)
+    {
+        await using var app = await BuildAsync($"--Airflow:Version={version}", "--Airflow:PythonVersion=3.12",
+            $"--{OtlpHttpSetting}=http://localhost:19080", "--AppHost:OtlpApiKey=the-dashboards-key");
+
+        foreach (var process in app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<AirflowProcessResource>())
+        {
+            var env = await app.EnvironmentAsync(process);
+            var expected = blocked && process.Role == AirflowRole.DagProcessor ? AirflowLine.DagFileObjectMetrics : null;
+            Assert.Equal(expected, env.GetValueOrDefault("AIRFLOW__METRICS__METRICS_BLOCK_LIST"));
+        }
+    }
+
     private static bool Waits(IResource resource, IResource on, WaitType type)
         => resource.Annotations.OfType<WaitAnnotation>().Any(w => w.Resource == on && w.WaitType == type);
 }

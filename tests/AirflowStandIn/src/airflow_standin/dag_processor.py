@@ -22,7 +22,7 @@ import signal
 import sys
 import time
 
-from airflow_standin import LINE, dag_parsing, db, forking
+from airflow_standin import LINE, dag_parsing, db, forking, otel
 from airflow_standin.config import conf
 from airflow_standin.jobs import Job
 from airflow_standin.timeutil import to_db, utcnow, uuid7
@@ -205,6 +205,7 @@ def run(args) -> int:
                         continue
                     parsed = last_parsed.get(path)
                     if parsed is None or parsed[1] != mtime or now - parsed[0] >= min_interval:
+                        otel.dag_file_process_started(os.path.relpath(path, folder), name, folder)
                         result = parse_file(path, folder)
                         if result is None:
                             last_parsed[path] = (time.monotonic(), mtime)

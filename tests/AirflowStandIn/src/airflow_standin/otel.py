@@ -277,14 +277,57 @@ class Telemetry:
     def __init__(self) -> None:
         self.metrics: _MetricReader | None = None
         self.traces: _Exporter | None = None
+        self.conf = None
+        # The DagFileInfo objects 3.0's dag-processor tags dag_processing.processes with (their reprs): one data point each.
+        self.file_object_tags: list[str] = []
 
 
 telemetry = Telemetry()
 
 
+def metric_allowed(conf, name: str) -> bool:
+    """airflow/metrics/validators.py get_validator (3.0.3): [metrics] metrics_allow_list, or else metrics_block_list,
+    comma-separated patterns, each stripped and lower-cased and searched for (re.findall) in the lower-cased name."""
+    import re
+
+    allow = conf.get("metrics", "metrics_allow_list", fallback=None)
+    block = conf.get("metrics", "metrics_block_list", fallback=None)
+    patterns = allow or block
+    if not patterns:
+        return True
+    matched = any(re.findall(p.strip().lower(), name.strip().lower()) for p in patterns.split(","))
+    return matched if allow else not matched
+
+
+def dag_file_process_started(rel_path: str, bundle_name: str, bundle_path: str) -> None:
+    """3.0.3's dag_processing/manager.py _start_new_processes: Stats.incr("dag_processing.processes",
+    tags={"file_path": file, "action": "start"}) with `file` the DagFileInfo itself (later code: str(file.rel_path)).
+    OTLP cannot encode that attribute, so every export logs the SDK's error for each such data point (below)."""
+    if LINE != (3, 0) or telemetry.metrics is None or not metric_allowed(telemetry.conf, "dag_processing.processes"):
+        return
+    tag = (f"DagFileInfo(rel_path=PosixPath('{rel_path}'), bundle_name='{bundle_name}', "
+           f"bundle_path=PosixPath('{bundle_path}'))")
+    if tag not in telemetry.file_object_tags:
+        telemetry.file_object_tags.append(tag)
+
+
+_encoding_log = logging.getLogger("opentelemetry.exporter.otlp.proto.common._internal")
+
+
+def _encode_file_object_tags() -> None:
+    """SDK 1.27.0 exporter/.../proto/common/_internal/__init__.py _encode_attributes: a value it cannot encode is logged with
+    its traceback ("Failed to encode key %s: %s") and left out; the data point is still exported."""
+    for tag in telemetry.file_object_tags:
+        try:
+            raise Exception(f"Invalid type <class 'airflow.dag_processing.manager.DagFileInfo'> of value {tag}")
+        except Exception as error:
+            _encoding_log.exception("Failed to encode key %s: %s", "file_path", error)
+
+
 def start(conf, component: str) -> Telemetry:
     """Starts the exporters of this process, when [metrics]/[traces] otel_on say so (daemon threads)."""
     started_ns = time.time_ns()
+    telemetry.conf = conf
     if conf.getboolean("metrics", "otel_on"):
         exporter = _Exporter(conf, "metrics", "metrics")
         interval = conf.getint("metrics", "otel_interval_milliseconds", fallback=60000) / 1000
@@ -293,6 +336,7 @@ def start(conf, component: str) -> Telemetry:
         beats = [0]  # cumulative, as the SDK's sum: a forked child goes on from its parent's value
 
         def collect() -> bytes:
+            _encode_file_object_tags()
             beats[0] += 1
             return metrics_request(metric_attributes, name, beats[0], started_ns, time.time_ns())
 
