@@ -26,14 +26,27 @@ public sealed record DagFilesSummary(int DagCount, IReadOnlyList<string> ImportE
     }
 
     /// <summary>
-    /// A file with an import error as the user knows it. Airflow records the path relative to its bundle
-    /// (<c>ImportErrorResponse.filename</c>, <c>bundle_name</c>): in the DAGs folder's bundle it is shown under the folder's own
-    /// name (<c>dags/sales.py</c>), in any other bundle under the bundle's name.
+    /// A file with an import error as the user knows it (<c>ImportErrorResponse.filename</c>, <c>bundle_name</c>): in the DAGs
+    /// folder's bundle it is shown under the folder's own name (<c>dags/sales.py</c>), in any other bundle under the bundle's
+    /// name. Airflow 3.0 records the file's absolute path (its DagBag's key: 3.0.3's dag_processing/processor.py, seen on
+    /// real 3.0.3), later lines the path relative to the bundle; an absolute path outside the DAGs folder is shown as it is.
     /// </summary>
     public static string DisplayName(string filename, string? bundle, string dagsFolder)
-        => bundle is null or AirflowDagBundles.DagsFolderBundle
+    {
+        var inDagsFolder = bundle is null or AirflowDagBundles.DagsFolderBundle;
+        if (Path.IsPathRooted(filename))
+        {
+            var relative = Path.GetRelativePath(dagsFolder, filename);
+            if (!inDagsFolder || Path.IsPathRooted(relative) || relative == ".." || relative.StartsWith($"..{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            {
+                return filename;
+            }
+            filename = relative;
+        }
+        return inDagsFolder
             ? $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(dagsFolder))}/{filename}"
             : $"{bundle}/{filename}";
+    }
 
     /// <inheritdoc />
     public bool Equals(DagFilesSummary? other)

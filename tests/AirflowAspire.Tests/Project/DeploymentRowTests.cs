@@ -41,6 +41,11 @@ public sealed class DeploymentRowTests
     [InlineData("sales.py", "dags-folder", "/home/me/project/dags", "dags/sales.py")]
     [InlineData("team/sales.py", null, "/home/me/project/pipelines/", "pipelines/team/sales.py")]
     [InlineData("hello_dragonfly.py", "airflowaspire", "/home/me/project/dags", "airflowaspire/hello_dragonfly.py")]
+    // Airflow 3.0 records the absolute path (seen on real 3.0.3): shown the same way inside the DAGs folder, as it is outside.
+    [InlineData("/home/me/project/dags/sales.py", "dags-folder", "/home/me/project/dags", "dags/sales.py")]
+    [InlineData("/home/me/project/dags/team/sales.py", "dags-folder", "/home/me/project/dags/", "dags/team/sales.py")]
+    [InlineData("/home/me/other/sales.py", "dags-folder", "/home/me/project/dags", "/home/me/other/sales.py")]
+    [InlineData("/repo/airflow/dags/hello_dragonfly.py", "airflowaspire", "/home/me/project/dags", "/repo/airflow/dags/hello_dragonfly.py")]
     public void A_file_is_named_under_its_DAGs_folder_or_its_bundle(string filename, string? bundle, string dagsFolder, string expected)
         => Assert.Equal(expected, DagFilesSummary.DisplayName(filename, bundle, dagsFolder));
 

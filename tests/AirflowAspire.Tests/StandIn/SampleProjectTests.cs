@@ -58,7 +58,8 @@ public sealed class SampleProjectTests
         var dags = await GetAsync(api, "/api/v2/dags?order_by=-dag_id&limit=2");
         Assert.Equal(["sales_report", "nightly_cleanup"], dags.GetProperty("dags").EnumerateArray().Select(d => d.GetProperty("dag_id").GetString()));
         var importError = (await GetAsync(api, "/api/v2/importErrors")).GetProperty("import_errors")[0];
-        Assert.Equal("weekly_forecast.py", importError.GetProperty("filename").GetString());
+        // The file's absolute path, as 3.0.3 records it (its DagBag's key; seen on real 3.0.3 on 2026-12-03).
+        Assert.Equal(Path.Combine(StandInProcesses.SampleProject, "dags", "weekly_forecast.py"), importError.GetProperty("filename").GetString());
         var stackTrace = importError.GetProperty("stack_trace").GetString()!;
         Assert.StartsWith("Traceback (most recent call last):\n", stackTrace, StringComparison.Ordinal);
         Assert.Contains($"File \"{Path.Combine(StandInProcesses.SampleProject, "dags", "weekly_forecast.py")}\", line 10, in <module>", stackTrace, StringComparison.Ordinal);

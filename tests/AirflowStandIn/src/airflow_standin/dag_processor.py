@@ -112,16 +112,24 @@ def _read_until(pipe, deadline: float) -> bytes | None:
     return pipe.read(65536)
 
 
+def import_error_filename(folder: str, path: str) -> str:
+    """import_error.filename: on 3.0 the DagBag's key, the file's absolute path (3.0.3's processor.py passes
+    bag.import_errors to collection.py _update_import_errors; seen on real 3.0.3); on later lines the path relative to the
+    bundle, as they key import errors by (bundle_name, filename)."""
+    return path if LINE == (3, 0) else os.path.relpath(path, folder)
+
+
 def record(con, folder: str, path: str, result: dict, bundle: str = BUNDLE_NAME) -> None:
     rel = os.path.relpath(path, folder)
+    error_file = import_error_filename(folder, path)
     now = to_db(utcnow())
     paused_default = conf().getboolean("core", "dags_are_paused_at_creation", fallback=True)
     with db.write(con):
-        con.execute("DELETE FROM import_error WHERE filename = ? AND bundle_name = ?", (rel, bundle))
+        con.execute("DELETE FROM import_error WHERE filename = ? AND bundle_name = ?", (error_file, bundle))
         previous = {r["dag_id"] for r in con.execute("SELECT dag_id FROM dag WHERE fileloc = ?", (path,))}
         if result.get("import_error"):
             con.execute("INSERT INTO import_error (timestamp, filename, bundle_name, stacktrace) VALUES (?, ?, ?, ?)",
-                        (now, rel, bundle, result["import_error"]))
+                        (now, error_file, bundle, result["import_error"]))
             con.execute("UPDATE dag SET has_import_errors = 1 WHERE fileloc = ?", (path,))
             return
         seen = set()
@@ -166,9 +174,9 @@ def mark_missing(con, folder: str, files: list[str], bundle: str = BUNDLE_NAME) 
         for row in con.execute("SELECT dag_id, fileloc FROM dag WHERE is_stale = 0 AND bundle_name = ?", (bundle,)).fetchall():
             if row["fileloc"] not in present:
                 con.execute("UPDATE dag SET is_stale = 1 WHERE dag_id = ?", (row["dag_id"],))
-        present_rel = {os.path.relpath(f, folder) for f in files}
+        present_names = {import_error_filename(folder, f) for f in files}
         for row in con.execute("SELECT id, filename FROM import_error WHERE bundle_name = ?", (bundle,)).fetchall():
-            if row["filename"] not in present_rel:
+            if row["filename"] not in present_names:
                 con.execute("DELETE FROM import_error WHERE id = ?", (row["id"],))
 
 
