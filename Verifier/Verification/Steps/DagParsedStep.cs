@@ -36,7 +36,7 @@ public sealed class DagParsedStep(AirflowClient airflow, VerifierOptions options
             }
             var importErrors = listed.Value ?? [];
             // Fail at once on the DAG's own file; other files' errors only explain a DAG that never comes.
-            // Airflow records import errors by the file's path relative to its bundle (the DAGs folder).
+            // Airflow records import errors by the file's absolute path on 3.0 (seen on real 3.0.3), by its path in the bundle later.
             var own = importErrors.FirstOrDefault(e => dag.Value is { } known
                 ? e.Filename == known.RelativeFileloc || e.Filename == known.Fileloc
                 : Path.GetFileNameWithoutExtension(e.Filename) == options.DagId);
