@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import ast
 import configparser
+import functools
 import glob
 import importlib.metadata
 import importlib.util
@@ -44,6 +45,21 @@ class MustMigrate(Exception):
     """Why `airflow db migrate` runs."""
 
 
+@functools.cache
+def config_file() -> tuple[str, configparser.ConfigParser | None]:
+    """airflow.cfg, where Airflow reads it (AIRFLOW_CONFIG, else AIRFLOW_HOME/airflow.cfg), parsed once; None when absent."""
+    home = os.path.expanduser(os.environ.get("AIRFLOW_HOME", "~/airflow"))
+    path = os.path.expanduser(os.environ.get("AIRFLOW_CONFIG", os.path.join(home, "airflow.cfg")))
+    if not os.path.isfile(path):
+        return path, None
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, OSError, UnicodeDecodeError) as error:
+        raise MustMigrate(f"{path} could not be read ({error})") from None
+    return path, parser
+
+
 def config_value(section: str, key: str) -> str | None:
     """The value Airflow would read for [section] key, from the environment or airflow.cfg, in Airflow's order; a value it
     would take from a command or a secrets backend cannot be read here."""
@@ -53,22 +69,18 @@ def config_value(section: str, key: str) -> str | None:
     for suffix in ("_CMD", "_SECRET"):
         if variable + suffix in os.environ:
             raise MustMigrate(f"[{section}] {key} is set by {variable + suffix}, which is not read without Airflow")
-    home = os.path.expanduser(os.environ.get("AIRFLOW_HOME", "~/airflow"))
-    path = os.path.expanduser(os.environ.get("AIRFLOW_CONFIG", os.path.join(home, "airflow.cfg")))
-    if not os.path.isfile(path):
+    path, parser = config_file()
+    if parser is None:
         return None
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        parser.read(path, encoding="utf-8")
-    except (configparser.Error, OSError, UnicodeDecodeError) as error:
-        raise MustMigrate(f"{path} could not be read ({error})") from None
     for suffix in ("_cmd", "_secret"):
         if parser.has_option(section, key + suffix):
             raise MustMigrate(f"[{section}] {key}{suffix} in {path} is not read without Airflow")
     return parser.get(section, key, fallback=None)
 
 
-def check_database_managers() -> None:
+def check_configuration() -> None:
+    """Raises MustMigrate where Airflow's configuration puts tables this check does not read: another auth manager's or
+    database manager's, or Airflow's own in a schema of their own."""
     auth_manager = (config_value("core", "auth_manager") or SIMPLE_AUTH_MANAGER).strip()
     if auth_manager != SIMPLE_AUTH_MANAGER:
         raise MustMigrate(f"[core] auth_manager is {auth_manager}, whose own tables `airflow db migrate` migrates too")
@@ -168,7 +180,7 @@ def check() -> str:
     url = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
     if not url:
         raise MustMigrate("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN is not set")
-    check_database_managers()
+    check_configuration()
     heads, folder = script_heads()
     versions, pool = query(url, ["SELECT version_num FROM alembic_version",
                                  "SELECT 1 FROM slot_pool WHERE pool = 'default_pool'"])
