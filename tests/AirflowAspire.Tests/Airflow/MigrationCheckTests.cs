@@ -184,11 +184,15 @@ public sealed class MigrationCheckTests
         string[]? arguments = null)
         => RunAsync(standIn, Path.Combine(standIn.VirtualEnvironment, "bin", "python"), [Script, .. arguments ?? []], environment);
 
-    private static Task SqlAsync(AirflowStandIn standIn, string statement)
-        => RunAsync(standIn, DebianPrerequisites.Python, ["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()",
-            Database(standIn), statement]);
+    /// <summary>Changes the database behind the stand-in's back; a statement that fails stops the test.</summary>
+    private static async Task SqlAsync(AirflowStandIn standIn, string statement)
+    {
+        var (exitCode, output) = await RunAsync(standIn, DebianPrerequisites.Python,
+            ["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()", Database(standIn), statement]);
+        Assert.True(exitCode == 0, output);
+    }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(AirflowStandIn standIn, string command, string[] arguments,
+    private static Task<(int ExitCode, string Output)> RunAsync(AirflowStandIn standIn, string command, string[] arguments,
         Dictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(command, arguments);
@@ -198,11 +202,6 @@ public sealed class MigrationCheckTests
         {
             start.Environment[name] = value;
         }
-        var result = await ProcessRun.RunAsync(start, TimeSpan.FromSeconds(60));
-        if (command == DebianPrerequisites.Python && result.ExitCode != 0)
-        {
-            throw new InvalidOperationException(result.Output);
-        }
-        return result;
+        return ProcessRun.RunAsync(start, TimeSpan.FromSeconds(60));
     }
 }

@@ -14,7 +14,6 @@ import glob
 import os
 
 
-
 def versions_folder() -> str:
     import importlib.util
 
